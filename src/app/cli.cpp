@@ -108,10 +108,10 @@ int notBuiltYet(CommandContext& ctx, const std::string& what) {
 }
 
 CommandContext::CommandContext(std::string command, std::map<std::string, std::string> values,
-                               std::vector<std::string> positional, std::ostream& out,
-                               std::ostream& err)
+                               std::vector<std::string> positional, std::istream& in,
+                               std::ostream& out, std::ostream& err)
     : command_(std::move(command)), values_(std::move(values)),
-      positional_(std::move(positional)), out_(out), err_(err) {}
+      positional_(std::move(positional)), in_(in), out_(out), err_(err) {}
 
 CommandContext::~CommandContext() = default;
 
@@ -141,7 +141,8 @@ Database* CommandContext::database() {
   return db_.get();
 }
 
-int runCli(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
+int runCli(int argc, const char* const argv[], std::istream& in, std::ostream& out,
+           std::ostream& err) {
   try {
     setupLogging("information", "");
     if (argc < 2) {
@@ -215,7 +216,7 @@ int runCli(int argc, const char* const argv[], std::ostream& out, std::ostream& 
       printCommandUsage(*spec, err);
       return kExitUsage;
     }
-    CommandContext ctx(name, std::move(values), std::move(positional), out, err);
+    CommandContext ctx(name, std::move(values), std::move(positional), in, out, err);
     return spec->run(ctx);
   } catch (const Poco::Exception& e) {
     err << "wxrecon: " << e.displayText() << "\n";

@@ -35,7 +35,8 @@ struct FlagSpec {
 class CommandContext {
  public:
   CommandContext(std::string command, std::map<std::string, std::string> values,
-                 std::vector<std::string> positional, std::ostream& out, std::ostream& err);
+                 std::vector<std::string> positional, std::istream& in, std::ostream& out,
+                 std::ostream& err);
   ~CommandContext();
 
   const std::string& command() const { return command_; }
@@ -45,6 +46,7 @@ class CommandContext {
     return it == values_.end() ? def : it->second;
   }
   const std::vector<std::string>& positional() const { return positional_; }
+  std::istream& in() { return in_; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
 
@@ -58,6 +60,7 @@ class CommandContext {
   std::string command_;
   std::map<std::string, std::string> values_;
   std::vector<std::string> positional_;
+  std::istream& in_;
   std::ostream& out_;
   std::ostream& err_;
   std::optional<Config> config_;
@@ -75,7 +78,8 @@ struct CommandSpec {
 const std::vector<CommandSpec>& commandTable();
 
 // Parses and runs; returns the process exit code. Never throws.
-int runCli(int argc, const char* const argv[], std::ostream& out, std::ostream& err);
+int runCli(int argc, const char* const argv[], std::istream& in, std::ostream& out,
+           std::ostream& err);
 
 // Exit 2 with a note that the command arrives with a later issue (no fake success).
 int notBuiltYet(CommandContext& ctx, const std::string& what);

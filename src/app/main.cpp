@@ -3,4 +3,4 @@
 
 #include "app/cli.h"
 
-int main(int argc, char** argv) { return wx::runCli(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) { return wx::runCli(argc, argv, std::cin, std::cout, std::cerr); }
