@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run). On a fresh Debian 12 machine as root it installs what is
+# missing, builds three ways, starts a private MariaDB, runs every test through ctest, and stops
+# what it started. Exits non-zero on any failure.
+#
+#   build/        -Werror, test switches compiled in (armed by env vars): unit + integration
+#   build-asan/   core + its unit tests under ASan+UBSan
+#   build-fuzz/   clang libFuzzer targets, each run WXRECON_FUZZ_SECONDS (30) s
+#
+# Environment: WXRECON_TEST_DB_PORT (33306), WXRECON_SKIP_FUZZ=1, WXRECON_SKIP_ASAN=1,
+# CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+t0=$(date +%s)
+step() { echo "== $(date -u +%H:%M:%S) [$(( $(date +%s) - t0 ))s] $*"; }
+
+# ---- packages ----
+packages=(build-essential cmake ninja-build pkgconf libpoco-dev libfmt-dev catch2 libssl-dev
+          libmariadb-dev libmariadb-dev-compat zlib1g-dev libexpat1-dev mariadb-server
+          mariadb-client openssl procps clang libclang-rt-14-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---- builds ----
+jobs=$(nproc)
+step "build (Werror, test hooks)"
+cmake -S . -B build -G Ninja -DWXRECON_WERROR=ON -DWXRECON_TEST_HOOKS=ON >/dev/null
+ninja -C build -j"$jobs"
+if [ "${WXRECON_SKIP_ASAN:-0}" != 1 ]; then
+  step "build-asan (core + unit tests, ASan+UBSan)"
+  cmake -S . -B build-asan -G Ninja -DWXRECON_CORE_ONLY=ON -DWXRECON_SANITIZE=ON \
+    -DWXRECON_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  ninja -C build-asan -j"$jobs"
+fi
+if [ "${WXRECON_SKIP_FUZZ:-0}" != 1 ]; then
+  step "build-fuzz (clang, libFuzzer)"
+  cmake -S . -B build-fuzz -G Ninja -DWXRECON_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  ninja -C build-fuzz -j"$jobs"
+fi
+
+# ---- a private MariaDB ----
+db_dir=$root/build/mariadb
+port=${WXRECON_TEST_DB_PORT:-33306}
+started_db=0
+if ! tests/lib/mariadb.sh status "$db_dir" >/dev/null 2>&1; then started_db=1; fi
+step "MariaDB on 127.0.0.1:$port ($db_dir)"
+tests/lib/mariadb.sh start "$db_dir" "$port"
+cleanup() {
+  if [ "$started_db" = 1 ]; then tests/lib/mariadb.sh stop "$db_dir" || true; fi
+}
+trap cleanup EXIT
+export WXRECON_TEST_DB_HOST=127.0.0.1 WXRECON_TEST_DB_PORT=$port WXRECON_TEST_DB_USER=root
+WXRECON_TEST_DB_PASSWORD=$(cat "$db_dir/root.password")
+export WXRECON_TEST_DB_PASSWORD
+# Leftovers of killed runs.
+mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot -p"$WXRECON_TEST_DB_PASSWORD" -N -e \
+  "SELECT CONCAT('DROP DATABASE \`', schema_name, '\`;') FROM information_schema.schemata
+   WHERE schema_name LIKE 'wxt\\_%'" | mariadb --no-defaults -h127.0.0.1 -P"$port" -uroot \
+  -p"$WXRECON_TEST_DB_PASSWORD" || true
+
+# ---- tests ----
+status=0
+step "ctest build/ (unit + integration)"
+ctest --test-dir build -j"$jobs" --output-on-failure --timeout 600 ${CTEST_ARGS:-} || status=1
+if [ "${WXRECON_SKIP_ASAN:-0}" != 1 ]; then
+  step "ctest build-asan/ (unit, ASan+UBSan)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -j"$jobs" --output-on-failure --timeout 600 || status=1
+fi
+if [ "${WXRECON_SKIP_FUZZ:-0}" != 1 ]; then
+  step "ctest build-fuzz/ (each target ${WXRECON_FUZZ_SECONDS:-30} s)"
+  ctest --test-dir build-fuzz -j"$jobs" --output-on-failure || status=1
+fi
+step "done: $([ $status = 0 ] && echo PASSED || echo FAILED)"
+exit $status
