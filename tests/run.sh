@@ -16,19 +16,8 @@ t0=$(date +%s)
 step() { echo "== $(date -u +%H:%M:%S) [$(( $(date +%s) - t0 ))s] $*"; }
 
 # ---- packages ----
-packages=(build-essential cmake ninja-build pkgconf libpoco-dev libfmt-dev catch2 libssl-dev
-          libmariadb-dev libmariadb-dev-compat zlib1g-dev libexpat1-dev mariadb-server
-          mariadb-client openssl procps clang libclang-rt-14-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  step "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+step "packages"
+bash tests/lib/deps.sh
 
 # ---- builds ----
 jobs=$(nproc)

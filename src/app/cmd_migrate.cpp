@@ -4,6 +4,7 @@
 #include "app/commands.h"
 #include "common/log.h"
 #include "storage/database.h"
+#include "storage/health_checks.h"
 #include "storage/migrations.h"
 
 namespace wx {
@@ -18,6 +19,8 @@ int runMigrate(CommandContext& ctx) {
     return report.status().code() == StatusCode::kFailedPrecondition ? kExitUsage : kExitFailed;
   }
   for (const auto& name : report->applied) logInfo("migrate.applied", {{"file", name}});
+  // A warning only: the data belongs to the merchant's application.
+  (void)warnOnFutureCreatedAt(*db);
   ctx.out() << "migrate: " << report->applied.size() << " applied, " << report->already_applied
             << " already applied (database " << db->config().database << ")\n";
   return kExitOk;
