@@ -1,0 +1,345 @@
+#include "net/poco_http_transport.h"
+
+#include <openssl/ssl.h>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/NetSSL.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/String.h>
+#include <Poco/URI.h>
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <istream>
+#include <map>
+#include <mutex>
+#include <ostream>
+#include <vector>
+
+namespace wx {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// reconnect() is protected in HTTPClientSession; exposing it lets us connect in a phase of our
+// own, so a failure there is known to have happened before any byte of the request was sent.
+class PlainSession final : public Poco::Net::HTTPClientSession {
+ public:
+  using HTTPClientSession::HTTPClientSession;
+  void open() { reconnect(); }
+};
+
+class TlsSession final : public Poco::Net::HTTPSClientSession {
+ public:
+  using HTTPSClientSession::HTTPSClientSession;
+  void open() { reconnect(); }
+};
+
+struct Conn {
+  std::unique_ptr<Poco::Net::HTTPClientSession> session;
+  bool tls = false;
+  SteadyTime idle_since{};
+  void open() {
+    if (tls) {
+      static_cast<TlsSession&>(*session).open();
+    } else {
+      static_cast<PlainSession&>(*session).open();
+    }
+  }
+};
+
+struct Target {
+  bool tls = false;
+  std::string host;
+  Poco::UInt16 port = 0;
+  std::string path_and_query;
+  std::string pool_key;
+};
+
+// OpenSSL's own chain verdict, untouched. Poco's default callback routes failures through
+// SSLManager's ClientVerificationError event, where any AcceptCertificateHandler registered
+// anywhere in the process would turn them into successes.
+// The first chain error of this thread's current handshake, for the failure's detail.
+thread_local std::string t_verify_error;
+
+int keepOpenSslVerdict(int preverify_ok, X509_STORE_CTX* store) {
+  if (!preverify_ok && t_verify_error.empty()) {
+    t_verify_error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+  }
+  return preverify_ok;
+}
+
+Poco::Timespan toSpan(Millis m) {
+  return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(std::max<Millis::rep>(m.count(), 1)) *
+                        1000);
+}
+
+Result<Target> parseTarget(const std::string& url) {
+  Target t;
+  try {
+    Poco::URI uri(url);
+    const std::string scheme = Poco::toLower(uri.getScheme());
+    if (scheme != "http" && scheme != "https") {
+      return Status::invalidArgument("URL scheme must be http or https: " + url);
+    }
+    if (uri.getHost().empty()) return Status::invalidArgument("URL has no host: " + url);
+    if (!uri.getUserInfo().empty()) return Status::invalidArgument("URL with user info refused");
+    t.tls = scheme == "https";
+    t.host = uri.getHost();
+    t.port = uri.getPort();
+    t.path_and_query = uri.getPathAndQuery();
+    if (t.path_and_query.empty()) t.path_and_query = "/";
+    t.pool_key = scheme + "://" + t.host + ":" + std::to_string(t.port);
+  } catch (const Poco::Exception& e) {
+    return Status::invalidArgument("bad URL: " + e.displayText());
+  }
+  if (!t.tls && !isLoopbackUrlHost(t.host)) {
+    return Status::invalidArgument("plain http is allowed only to loopback hosts, not " + t.host);
+  }
+  return t;
+}
+
+HttpResult failure(TransportOutcome outcome, std::string detail, HttpResponse response = {}) {
+  HttpResult r;
+  r.outcome = outcome;
+  r.detail = std::move(detail);
+  r.response = std::move(response);
+  return r;
+}
+
+}  // namespace
+
+bool isLoopbackUrlHost(const std::string& host) {
+  std::string h = Poco::toLower(host);
+  if (h == "localhost") return true;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  Poco::Net::IPAddress ip;
+  return Poco::Net::IPAddress::tryParse(h, ip) && ip.isLoopback();
+}
+
+struct PocoHttpTransport::Impl {
+  PocoHttpTransportOptions options;
+  Poco::Net::Context::Ptr context;
+  std::mutex mu;
+  std::map<std::string, std::vector<Conn>> idle;  // guarded by mu
+
+  Conn checkout(const Target& t, bool* reused) {
+    std::vector<Conn> stale;  // destroyed after the lock is released
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      auto& list = idle[t.pool_key];
+      const SteadyTime now = std::chrono::steady_clock::now();
+      while (!list.empty()) {
+        Conn c = std::move(list.back());
+        list.pop_back();
+        if (now - c.idle_since <= options.keep_alive_idle && c.session->connected()) {
+          *reused = true;
+          return c;
+        }
+        stale.push_back(std::move(c));
+      }
+    }
+    *reused = false;
+    Conn c;
+    c.tls = t.tls;
+    if (t.tls) {
+      c.session = std::make_unique<TlsSession>(t.host, t.port, context);
+    } else {
+      c.session = std::make_unique<PlainSession>(t.host, t.port);
+    }
+    c.session->setKeepAlive(true);
+    // We drop idle sessions ourselves (keep_alive_idle); Poco must never reconnect silently
+    // inside sendRequest, where a connect failure would look like a failure after sending.
+    c.session->setKeepAliveTimeout(Poco::Timespan(24 * 3600, 0));
+    return c;
+  }
+
+  void checkin(const Target& t, Conn c) {
+    c.idle_since = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mu);
+    auto& list = idle[t.pool_key];
+    if (list.size() < options.max_idle_per_host) list.push_back(std::move(c));
+  }
+};
+
+PocoHttpTransport::PocoHttpTransport(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+PocoHttpTransport::~PocoHttpTransport() {
+  impl_.reset();
+  Poco::Net::uninitializeSSL();
+}
+
+Result<std::unique_ptr<PocoHttpTransport>> PocoHttpTransport::create(
+    const PocoHttpTransportOptions& options) {
+  using Poco::Net::Context;
+  if (!options.ca_file.empty()) {
+    std::ifstream probe(options.ca_file);
+    if (!probe) {
+      return Status::invalidArgument("wechat.ca_file '" + options.ca_file + "' cannot be read");
+    }
+  }
+  Poco::Net::initializeSSL();
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  try {
+    Context::Params params;
+    params.verificationMode = Context::VERIFY_STRICT;
+    params.verificationDepth = 9;
+    params.caLocation = options.ca_file;
+    params.loadDefaultCAs = options.ca_file.empty();  // STACK_NOTES: false by default
+    impl->context = new Context(Context::TLS_CLIENT_USE, params);
+    impl->context->requireMinimumProtocol(Context::PROTO_TLSV1_2);
+    impl->context->enableExtendedCertificateVerification(true);  // the host name check
+    SSL_CTX_set_verify(impl->context->sslContext(),
+                       SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, &keepOpenSslVerdict);
+  } catch (const Poco::Exception& e) {
+    impl.reset();
+    Poco::Net::uninitializeSSL();
+    return Status::invalidArgument("TLS context (wechat.ca_file '" + options.ca_file +
+                                   "'): " + e.displayText());
+  }
+  return std::unique_ptr<PocoHttpTransport>(new PocoHttpTransport(std::move(impl)));
+}
+
+void PocoHttpTransport::closeIdle() {
+  std::map<std::string, std::vector<Conn>> drop;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    drop.swap(impl_->idle);
+  }
+}
+
+namespace {
+
+// One request on one connection. `reusable` tells whether the connection may go back to the pool.
+HttpResult exchange(Conn& conn, const Target& target, const HttpRequest& request, bool* reusable,
+                    std::atomic<std::uint64_t>* opened) {
+  *reusable = false;
+  Poco::Net::HTTPClientSession& s = *conn.session;
+  const Millis socket_read = target.tls ? request.read_timeout / 2 : request.read_timeout;
+  const Poco::Timespan rt = toSpan(socket_read);
+  s.setTimeout(toSpan(request.connect_timeout), rt, rt);
+
+  if (!s.connected()) {
+    t_verify_error.clear();
+    try {
+      conn.open();
+      opened->fetch_add(1);
+    } catch (const Poco::Net::SSLException& e) {
+      std::string detail = e.displayText();
+      if (!t_verify_error.empty()) detail += " (" + t_verify_error + ")";
+      return failure(TransportOutcome::kTlsFailure, detail);
+    } catch (const Poco::Exception& e) {
+      return failure(TransportOutcome::kConnectFailed, e.displayText());
+    } catch (const std::exception& e) {
+      return failure(TransportOutcome::kConnectFailed, e.what());
+    }
+  } else {
+    s.socket().setReceiveTimeout(rt);
+    s.socket().setSendTimeout(rt);
+  }
+
+  HttpResponse out;
+  try {
+    Poco::Net::HTTPRequest req(request.method == HttpMethod::kPost
+                                   ? Poco::Net::HTTPRequest::HTTP_POST
+                                   : Poco::Net::HTTPRequest::HTTP_GET,
+                               target.path_and_query, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.setKeepAlive(true);
+    if (request.method == HttpMethod::kPost || !request.body.empty()) {
+      req.setContentType(request.content_type);
+      req.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+    }
+    for (const auto& [name, value] : request.headers) req.set(name, value);
+    std::ostream& os = s.sendRequest(req);
+    os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+
+    Poco::Net::HTTPResponse resp;
+    std::istream& is = s.receiveResponse(resp);
+    out.status = static_cast<int>(resp.getStatus());
+    out.content_type = resp.getContentType();
+    const bool to_sink = request.sink && out.status >= 200 && out.status < 300;
+    out.streamed = to_sink;
+    const std::uint64_t cap = to_sink ? request.max_streamed_bytes : request.max_body_bytes;
+    const Poco::Int64 declared = resp.hasContentLength() ? resp.getContentLength64() : -1;
+    if (declared >= 0 && static_cast<std::uint64_t>(declared) > cap) {
+      return failure(TransportOutcome::kBodyTooLarge,
+                     "Content-Length " + std::to_string(declared) + " over the cap", out);
+    }
+    // Errors inside the stream buffer (timeouts, resets) would otherwise only set badbit.
+    is.exceptions(std::ios::badbit);
+    std::vector<char> buf(64 * 1024);
+    while (is) {
+      is.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      const auto n = static_cast<std::size_t>(is.gcount());
+      if (n == 0) break;
+      out.body_bytes += n;
+      if (out.body_bytes > cap) {
+        return failure(TransportOutcome::kBodyTooLarge,
+                       "body over the cap of " + std::to_string(cap) + " bytes", out);
+      }
+      const std::string_view chunk(buf.data(), n);
+      if (to_sink) {
+        if (out.body.size() < request.keep_prefix_bytes) {
+          out.body.append(chunk.substr(0, request.keep_prefix_bytes - out.body.size()));
+        }
+        if (!request.sink(chunk)) {
+          return failure(TransportOutcome::kSinkFailed, "the body sink refused a chunk", out);
+        }
+      } else {
+        out.body.append(chunk);
+      }
+    }
+    // A Content-Length body cut short reads as a plain EOF through Poco's stream.
+    if (declared >= 0 && out.body_bytes < static_cast<std::uint64_t>(declared)) {
+      return failure(TransportOutcome::kReset,
+                     "connection closed after " + std::to_string(out.body_bytes) + " of " +
+                         std::to_string(declared) + " body bytes",
+                     out);
+    }
+    if (const Poco::Exception* e = s.networkException()) {
+      return failure(TransportOutcome::kReset, e->displayText(), out);
+    }
+    *reusable = resp.getKeepAlive();
+  } catch (const Poco::TimeoutException& e) {
+    return failure(TransportOutcome::kTimedOut, e.displayText(), out);
+  } catch (const Poco::Exception& e) {
+    // After the handshake, TLS errors (OpenSSL 3 reports an EOF without close_notify as one)
+    // mean the connection broke, not that the certificate is bad.
+    return failure(TransportOutcome::kReset, e.displayText(), out);
+  } catch (const std::exception& e) {
+    return failure(TransportOutcome::kReset, e.what(), out);
+  }
+  HttpResult ok;
+  ok.response = std::move(out);
+  return ok;
+}
+
+}  // namespace
+
+HttpResult PocoHttpTransport::send(const HttpRequest& request) {
+  Result<Target> target = parseTarget(request.url);
+  if (!target) return failure(TransportOutcome::kInvalidRequest, target.status().message());
+
+  for (int attempt = 0;; ++attempt) {
+    bool reused = false;
+    Conn conn = impl_->checkout(*target, &reused);
+    bool reusable = false;
+    HttpResult r = exchange(conn, *target, request, &reusable, &connections_opened_);
+    // A pooled connection the server closed while idle fails before any answer byte: send once
+    // more on a fresh connection (all our calls are idempotent).
+    const bool stale =
+        reused && attempt == 0 && r.outcome == TransportOutcome::kReset && r.response.status == 0;
+    if (stale) continue;
+    if (r.ok() && reusable) impl_->checkin(*target, std::move(conn));
+    return r;
+  }
+}
+
+}  // namespace wx
