@@ -9,6 +9,7 @@
 
 #include "common/secret.h"
 #include "common/status.h"
+#include "domain/policy.h"
 #include "wechat/sign_type.h"
 
 namespace wx {
@@ -45,13 +46,7 @@ struct MerchantConfig {
   bool hasAppid(const std::string& appid) const;
 };
 
-struct PolicyConfig {
-  bool notification_is_evidence = false;
-  int close_grace_s = 60;
-  std::vector<std::chrono::seconds> query_backoff;
-  std::vector<std::chrono::seconds> poll_schedule;
-  bool expect_notifications = true;
-};
+using PolicyConfig = Policy;
 
 struct ScheduleConfig {
   int sweep_interval_s = 60;
