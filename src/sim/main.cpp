@@ -156,7 +156,6 @@ int main(int argc, char** argv) {
     std::cout << "wxpay-sim listening on " << server.url() << std::endl;
     int sig = 0;
     sigwait(&signals, &sig);
-    std::cerr << "wxpay-sim: signal " << sig << ", stopping\n";
     server.stop();
   } catch (const Poco::Exception& e) {
     std::cerr << "wxpay-sim: " << e.displayText() << "\n";

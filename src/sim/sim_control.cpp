@@ -243,9 +243,9 @@ ControlResponse ControlApi::handle(const std::string& method, const std::string&
 }
 
 ControlResponse ControlApi::createOrder(const std::string& text) {
-  auto b = Body::parse(text,
-                       {"mch_id", "appid", "out_trade_no", "total_fee", "time_expire", "notify_url",
-                        "created_at", "body", "attach", "trade_type", "openid", "sign_type"});
+  auto b = Body::parse(
+      text, {"mch_id", "appid", "out_trade_no", "total_fee", "time_expire", "notify_url",
+             "created_at", "body", "attach", "trade_type", "openid", "sign_type", "bank_type"});
   if (!b) return error(400, b.status().message());
   NewOrder n;
   for (auto [key, dst, required] :
@@ -254,7 +254,8 @@ ControlResponse ControlApi::createOrder(const std::string& text) {
         std::make_tuple("notify_url", &n.notify_url, false),
         std::make_tuple("body", &n.body, false), std::make_tuple("attach", &n.attach, false),
         std::make_tuple("trade_type", &n.trade_type, false),
-        std::make_tuple("openid", &n.openid, false)}) {
+        std::make_tuple("openid", &n.openid, false),
+        std::make_tuple("bank_type", &n.bank_type, false)}) {
     auto v = b->str(key, required);
     if (!v) return error(400, v.status().message());
     *dst = *v;

@@ -214,6 +214,7 @@ Result<SimOrder> SimState::create(const NewOrder& n, TimePoint now) {
   o.attach = n.attach;
   o.notify_url = n.notify_url;
   if (!n.trade_type.empty()) o.trade_type = n.trade_type;
+  if (!n.bank_type.empty()) o.bank_type = n.bank_type;
   o.openid = n.openid.empty() ? GeneratedDay::openid(hashString(7, n.out_trade_no)) : n.openid;
   o.sign_type = n.sign_type.value_or(m->sign_type);
   o.created_at = n.created_at.value_or(now);

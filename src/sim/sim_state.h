@@ -73,7 +73,7 @@ struct SimOrder {
 
 // Fields of a new order; the rest get defaults.
 struct NewOrder {
-  std::string mch_id, appid, out_trade_no, body, attach, notify_url, trade_type, openid;
+  std::string mch_id, appid, out_trade_no, body, attach, notify_url, trade_type, openid, bank_type;
   Fen total_fee = 0;
   std::optional<TimePoint> created_at;
   std::optional<TimePoint> time_expire;
