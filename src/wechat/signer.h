@@ -20,19 +20,22 @@ namespace wx {
 // The string to sign WITHOUT the trailing "&key=..." (safe to show).
 std::string stringToSign(const FieldMap& fields);
 
-// The sign of `fields` (their `sign` field, if any, is ignored).
+// The sign of `fields` (their `sign` field, if any, is ignored): 32 or 64 uppercase hex.
+// The key is fed to the digest engine, never concatenated into a string. Thread-safe.
 std::string computeSign(const FieldMap& fields, SignType type, const Secret& key);
 
-// Adds sign (and sign_type when HMAC-SHA256) to a request's fields.
+// Adds sign (and sign_type when HMAC-SHA256) to a request's fields. With MD5, a sign_type field
+// already present is set to "MD5" (so it cannot contradict the sign); otherwise none is added.
 void signRequest(FieldMap& fields, SignType type, const Secret& key);
 
 enum class SignCheck {
   kValid,
-  kMissingSign,        // no sign field, or empty
-  kMalformedSign,      // not 32 or 64 uppercase/lowercase hex characters
-  kAlgorithmNotAllowed,// e.g. a 32-hex (MD5) sign when only HMAC-SHA256 is configured
-  kSignTypeConflict,   // sign_type field contradicts the sign's length
-  kMismatch,           // recomputed sign differs (with the key and the previous key)
+  kMissingSign,          // no sign field, or empty
+  kMalformedSign,        // not 32 or 64 uppercase hex characters (lowercase hex is rejected:
+                         // WeChat signs in uppercase hex, WECHATPAY_V2.md §1 step 5)
+  kAlgorithmNotAllowed,  // e.g. a 32-hex (MD5) sign when only HMAC-SHA256 is configured
+  kSignTypeConflict,     // sign_type field contradicts the sign's length
+  kMismatch,             // recomputed sign differs (with the key and the previous key)
 };
 const char* signCheckName(SignCheck c);
 
@@ -45,8 +48,11 @@ struct VerifyResult {
 };
 
 // Verifies fields["sign"]. The algorithm comes from the sign's form (32 hex = MD5, 64 = HMAC)
-// and must be in `allowed`; a present sign_type field must agree. Tries `key`, then
-// `previous_key` if given. Constant-time comparison.
+// and must be in `allowed`; a present, non-empty sign_type field must name that algorithm (an
+// empty sign_type is not signed, so it is treated as absent). Tries `key`, then `previous_key`
+// if given and non-empty. Constant-time comparison. Checks run in the order of SignCheck, and the
+// first failing one is reported. `explanation` names the algorithm tried, the keys tried and the
+// signed field names; it never contains a key or the string to sign.
 VerifyResult verifySign(const FieldMap& fields, const std::vector<SignType>& allowed,
                         const Secret& key, const Secret* previous_key = nullptr);
 
