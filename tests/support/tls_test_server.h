@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <stdexcept>
@@ -40,6 +41,10 @@ class TestCerts {
   }
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
   const std::string& dir() const { return dir_; }
+  ~TestCerts() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
 
  private:
   TestCerts() {
