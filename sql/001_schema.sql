@@ -33,6 +33,7 @@ CREATE TABLE merchant_order (
   KEY idx_order_paid (mch_id, paid_at),
   KEY idx_order_txn (mch_id, transaction_id),
   KEY idx_order_created (created_at),
+  KEY idx_order_close_confirm (close_confirm_at),
   CONSTRAINT ck_order_state CHECK (state IN ('NOTPAY','USERPAYING','SUCCESS','REFUND','CLOSED',
                                             'REVOKED','PAYERROR','REVIEW')),
   CONSTRAINT ck_order_total_fee CHECK (total_fee > 0)

@@ -1,0 +1,88 @@
+// The storage interfaces the services use (STYLE.md: every outside resource behind a small
+// interface we own). Real implementations: src/storage/mysql_*.cpp; fakes: tests/support/.
+//
+// Errors: kUnavailable (database unreachable — retry the run), kAborted (a compare-and-set lost:
+// another worker or a stale lease; re-read), others are bugs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/discrepancy.h"
+#include "domain/order.h"
+#include "domain/state_machine.h"
+
+namespace wx {
+
+struct ClaimRequest {
+  std::string owner;                 // this worker: "host:pid:run"
+  int lease_s = 60;                  // on the database clock
+  int limit = 100;                   // orders per batch
+  std::vector<std::string> mch_ids;  // only these merchants (empty: none is claimed)
+};
+
+// What apply() counts, for the run summary and the exit code.
+struct ApplyResult {
+  int transitions = 0;
+  int discrepancies_new = 0;  // inserted or reopened
+  int discrepancies_high_new = 0;
+};
+
+class OrderStore {
+ public:
+  virtual ~OrderStore() = default;
+
+  // Claims due unfinished orders (NOTPAY/USERPAYING, next_check_at NULL or past, lease free or
+  // expired), and CLOSED orders whose confirming query is due (close_confirm_at past): sets the
+  // lease (owner, NOW(3) + lease_s) and increments lease_generation, in one transaction with
+  // SKIP LOCKED so concurrent workers never claim the same order. Returns the claimed orders
+  // as written (with their new lease_generation).
+  virtual Result<std::vector<Order>> claimDue(const ClaimRequest& request) = 0;
+
+  // Writes a decision for a claimed order in one transaction: a compare-and-set on `version`
+  // and `lease_generation` (and lease owner) with the affected-row count checked (0 rows:
+  // kAborted, nothing written), the order_transition rows, the discrepancy upserts and
+  // auto-resolutions; releases the lease. `claimed` is the order as claimDue returned it.
+  virtual Result<ApplyResult> apply(const Order& claimed, const Decision& decision,
+                                    std::int64_t run_id, const std::string& owner) = 0;
+
+  // Releases a claimed order untouched (a merchant stopped, a signal arrived): its schedule and
+  // check_attempts stay as they were. A stale lease releases nothing.
+  virtual Status release(const Order& claimed, const std::string& owner) = 0;
+
+  // The verified-notification facts for an order are read by the NotificationStore.
+};
+
+class DiscrepancyStore {
+ public:
+  virtual ~DiscrepancyStore() = default;
+  // Upserts findings outside an order transition (bill-level or notification findings).
+  virtual Result<ApplyResult> record(const std::vector<Finding>& findings, std::int64_t run_id) = 0;
+};
+
+enum class RunKind { kSweep, kBill, kRerun, kReport, kResolve, kNotify };
+const char* runKindName(RunKind k);
+
+struct RunCounters {
+  std::int64_t orders_examined = 0;
+  std::int64_t transitions = 0;
+  std::int64_t wechat_calls = 0;
+  std::int64_t failures = 0;
+  std::int64_t discrepancies_new = 0;
+  std::int64_t discrepancies_high_new = 0;
+};
+
+class RunStore {
+ public:
+  virtual ~RunStore() = default;
+  // Inserts the recon_run row (status RUNNING, or DRY_RUN) and returns its id.
+  virtual Result<std::int64_t> start(RunKind kind, const std::string& params, bool dry_run) = 0;
+  // status: OK, FAILED, CONFIG_FAILURE, INTERRUPTED, DRY_RUN.
+  virtual Status finish(std::int64_t run_id, const std::string& status, const RunCounters& counters,
+                        const std::string& summary) = 0;
+};
+
+}  // namespace wx

@@ -1,0 +1,340 @@
+#include "storage/mysql_stores.h"
+
+#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/Statement.h>
+#include <Poco/Environment.h>
+#include <Poco/Nullable.h>
+#include <Poco/Process.h>
+
+#include "storage/database.h"
+
+namespace wx {
+
+using namespace Poco::Data::Keywords;
+using Poco::Nullable;
+
+namespace {
+
+const char* const kOrderColumns =
+    "id, mch_id, appid, out_trade_no, total_fee, fee_type, state, transaction_id, "
+    "CAST(paid_at AS CHAR), CAST(created_at AS CHAR), CAST(expire_at AS CHAR), "
+    "CAST(next_check_at AS CHAR), check_attempts, lease_generation, version, "
+    "CAST(close_confirm_at AS CHAR), CAST(not_exist_first_at AS CHAR)";
+
+Nullable<std::string> sqlTime(const std::optional<TimePoint>& t) {
+  if (!t) return Nullable<std::string>();
+  return Nullable<std::string>(formatUtcSql(*t));
+}
+
+std::optional<TimePoint> timeAt(Poco::Data::RecordSet& rs, std::size_t col, std::size_t row) {
+  const Poco::Dynamic::Var& v = rs.value(col, row);
+  if (v.isEmpty()) return std::nullopt;
+  auto t = parseUtcSql(v.convert<std::string>());
+  if (!t) throw DbError(Status::dataLoss("merchant_order: " + t.status().message()));
+  return *t;
+}
+
+std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where) {
+  Poco::Data::Statement st(s);
+  st << std::string("SELECT ") + kOrderColumns + " FROM merchant_order WHERE " + where +
+            " ORDER BY id";
+  st.execute();
+  Poco::Data::RecordSet rs(st);
+  std::vector<Order> out;
+  out.reserve(rs.rowCount());
+  for (std::size_t r = 0; r < rs.rowCount(); ++r) {
+    Order o;
+    o.id = rs.value(0, r).convert<std::int64_t>();
+    o.mch_id = rs.value(1, r).convert<std::string>();
+    o.appid = rs.value(2, r).convert<std::string>();
+    o.out_trade_no = rs.value(3, r).convert<std::string>();
+    o.total_fee = rs.value(4, r).convert<std::int64_t>();
+    o.fee_type = rs.value(5, r).convert<std::string>();
+    auto state = parseOrderState(rs.value(6, r).convert<std::string>());
+    if (!state) throw DbError(Status::dataLoss("merchant_order.state: " + state.status().message()));
+    o.state = *state;
+    if (!rs.value(7, r).isEmpty()) o.transaction_id = rs.value(7, r).convert<std::string>();
+    o.paid_at = timeAt(rs, 8, r);
+    o.created_at = *timeAt(rs, 9, r);
+    o.expire_at = *timeAt(rs, 10, r);
+    o.next_check_at = timeAt(rs, 11, r);
+    o.check_attempts = rs.value(12, r).convert<int>();
+    o.lease_generation = rs.value(13, r).convert<std::int64_t>();
+    o.version = rs.value(14, r).convert<std::int64_t>();
+    o.close_confirm_at = timeAt(rs, 15, r);
+    o.not_exist_first_at = timeAt(rs, 16, r);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::string idList(const std::vector<std::int64_t>& ids) {
+  std::string s;
+  for (auto id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+// mch_ids come from the validated config ([A-Za-z0-9_-]); quote them for an IN list.
+std::string quotedList(const std::vector<std::string>& values) {
+  std::string s;
+  for (const auto& v : values) {
+    std::string safe;
+    for (char c : v) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') safe += c;
+    }
+    s += (s.empty() ? "'" : ",'") + safe + "'";
+  }
+  return s;
+}
+
+Nullable<std::string> nullIfEmpty(const std::string& v) {
+  return v.empty() ? Nullable<std::string>() : Nullable<std::string>(v);
+}
+
+}  // namespace
+
+const char* runKindName(RunKind k) {
+  switch (k) {
+    case RunKind::kSweep: return "sweep";
+    case RunKind::kBill: return "bill";
+    case RunKind::kRerun: return "rerun";
+    case RunKind::kReport: return "report";
+    case RunKind::kResolve: return "resolve";
+    case RunKind::kNotify: return "notify";
+  }
+  return "?";
+}
+
+Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
+  std::vector<Order> out;
+  if (r.mch_ids.empty() || r.limit <= 0) return out;
+  const std::string mch = quotedList(r.mch_ids);
+  Status st = db_.run("claim", [&](Poco::Data::Session& s) {
+    out.clear();
+    std::vector<std::int64_t> ids;
+    // The range on idx_order_due (state, next_check_at) never touches finished orders.
+    s << "SELECT id FROM merchant_order WHERE state IN ('NOTPAY','USERPAYING') "
+         "AND (next_check_at IS NULL OR next_check_at <= NOW(3)) "
+         "AND (lease_until IS NULL OR lease_until < NOW(3)) AND mch_id IN (" + mch + ") "
+         "LIMIT " + std::to_string(r.limit) + " FOR UPDATE SKIP LOCKED",
+        into(ids), now;
+    if (static_cast<int>(ids.size()) < r.limit) {
+      // CLOSED orders whose confirming query is due (close=SUCCESS, requery=NOTPAY).
+      std::vector<std::int64_t> confirm;
+      s << "SELECT id FROM merchant_order WHERE close_confirm_at <= NOW(3) AND state = 'CLOSED' "
+           "AND (lease_until IS NULL OR lease_until < NOW(3)) AND mch_id IN (" + mch + ") "
+           "LIMIT " + std::to_string(r.limit - static_cast<int>(ids.size())) +
+               " FOR UPDATE SKIP LOCKED",
+          into(confirm), now;
+      ids.insert(ids.end(), confirm.begin(), confirm.end());
+    }
+    if (ids.empty()) return;
+    std::string owner = r.owner;
+    int lease = r.lease_s;
+    s << "UPDATE merchant_order SET lease_owner = ?, lease_until = NOW(3) + INTERVAL ? SECOND, "
+         "lease_generation = lease_generation + 1 WHERE id IN (" + idList(ids) + ")",
+        use(owner), use(lease), now;
+    out = readOrders(s, "id IN (" + idList(ids) + ")");
+  });
+  if (!st.isOk()) return st;
+  return out;
+}
+
+Result<std::vector<Order>> MySqlOrderStore::load(const std::vector<std::int64_t>& ids) {
+  std::vector<Order> out;
+  if (ids.empty()) return out;
+  Status st = db_.run("load-orders", [&](Poco::Data::Session& s) {
+    out = readOrders(s, "id IN (" + idList(ids) + ")");
+  }, {false, 3});
+  if (!st.isOk()) return st;
+  return out;
+}
+
+Result<ApplyResult> MySqlOrderStore::apply(const Order& o, const Decision& d, std::int64_t run_id,
+                                           const std::string& owner) {
+  ApplyResult result;
+  Status st = db_.run("apply", [&](Poco::Data::Session& s) {
+    result = ApplyResult{};
+    std::string state = orderStateName(d.finalState().value_or(o.state));
+    Nullable<std::string> txn = d.set_transaction_id ? Nullable<std::string>(*d.set_transaction_id)
+                                                     : Nullable<std::string>();
+    Nullable<std::string> paid = sqlTime(d.set_paid_at);
+    Nullable<std::string> next = sqlTime(d.next_check_at);
+    int attempts = d.check_attempts;
+    Nullable<std::string> confirm = sqlTime(d.close_confirm_at);
+    Nullable<std::string> not_exist = sqlTime(d.not_exist_first_at);
+    std::int64_t id = o.id, version = o.version, generation = o.lease_generation;
+    std::string lease_owner = owner;
+    Poco::Data::Statement upd(s);
+    // Compare-and-set: the version we read, our lease generation, our unexpired lease
+    // (RELIABILITY.md invariants 4 and 10). transaction_id, once set, never changes.
+    upd << "UPDATE merchant_order SET state = ?, transaction_id = COALESCE(transaction_id, ?), "
+           "paid_at = COALESCE(?, paid_at), next_check_at = ?, check_attempts = ?, "
+           "close_confirm_at = ?, not_exist_first_at = ?, lease_owner = NULL, lease_until = NULL, "
+           "version = version + 1 "
+           "WHERE id = ? AND version = ? AND lease_generation = ? AND lease_owner = ? "
+           "AND lease_until >= NOW(3)",
+        use(state), use(txn), use(paid), use(next), use(attempts), use(confirm), use(not_exist),
+        use(id), use(version), use(generation), use(lease_owner);
+    if (upd.execute() != 1) {
+      throw DbError(Status::aborted("order " + o.out_trade_no +
+                                    ": lease lost or changed concurrently; nothing written"));
+    }
+    for (const auto& t : d.transitions) {
+      std::string from = orderStateName(t.from), to = orderStateName(t.to);
+      std::string source = transitionSourceName(t.source);
+      std::string evidence = t.evidence.substr(0, 2000);
+      Nullable<std::int64_t> run = run_id > 0 ? Nullable<std::int64_t>(run_id) : Nullable<std::int64_t>();
+      s << "INSERT INTO order_transition (order_id, from_state, to_state, source, run_id, evidence, at) "
+           "VALUES (?, ?, ?, ?, ?, ?, NOW(3))",
+          use(id), use(from), use(to), use(source), use(run), use(evidence), now;
+      ++result.transitions;
+    }
+    for (const auto& f : d.findings) {
+      if (upsertFinding(s, f, run_id)) {
+        ++result.discrepancies_new;
+        if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
+      }
+    }
+    for (const auto& r : d.resolves) autoResolve(s, o.mch_id, o.out_trade_no, r, run_id);
+  });
+  if (!st.isOk()) return st;
+  return result;
+}
+
+Status MySqlOrderStore::release(const Order& o, const std::string& owner) {
+  return db_.run("release", [&](Poco::Data::Session& s) {
+    std::int64_t id = o.id, generation = o.lease_generation;
+    std::string lease_owner = owner;
+    s << "UPDATE merchant_order SET lease_owner = NULL, lease_until = NULL "
+         "WHERE id = ? AND lease_generation = ? AND lease_owner = ?",
+        use(id), use(generation), use(lease_owner), now;
+  }, {false, 3});
+}
+
+bool upsertFinding(Poco::Data::Session& s, const Finding& f, std::int64_t run_id) {
+  std::string kind = discrepancyKindName(f.kind);
+  std::string severity = severityName(severityOf(f.kind));
+  std::string mch = f.mch_id;
+  Nullable<std::string> out_trade_no = nullIfEmpty(f.out_trade_no);
+  Nullable<std::string> txn = nullIfEmpty(f.transaction_id);
+  Nullable<std::string> bill_date =
+      f.bill_date ? Nullable<std::string>(formatIsoDate(*f.bill_date)) : Nullable<std::string>();
+  std::string local = f.local_value.substr(0, 500), remote = f.remote_value.substr(0, 500);
+  std::string detail = f.detail;
+  Nullable<std::int64_t> run = run_id > 0 ? Nullable<std::int64_t>(run_id) : Nullable<std::int64_t>();
+  std::string key_no = f.out_trade_no;
+  std::string key_date = f.bill_date ? formatIsoDate(*f.bill_date) : "1000-01-01";
+
+  auto lookup = [&](std::vector<std::int64_t>& ids, std::vector<std::string>& status,
+                    std::vector<std::string>& old_local, std::vector<std::string>& old_remote,
+                    std::vector<Nullable<std::string>>& by, std::vector<Nullable<std::string>>& at,
+                    std::vector<Nullable<std::string>>& note, std::vector<Nullable<std::string>>& old_detail) {
+    s << "SELECT id, status, local_value, remote_value, resolved_by, CAST(resolved_at AS CHAR), "
+         "resolution_note, detail FROM discrepancy WHERE kind = ? AND mch_id = ? AND "
+         "out_trade_no_key = ? AND bill_date_key = ? FOR UPDATE",
+        use(kind), use(mch), use(key_no), use(key_date), into(ids), into(status), into(old_local),
+        into(old_remote), into(by), into(at), into(note), into(old_detail), now;
+  };
+  std::vector<std::int64_t> ids;
+  std::vector<std::string> status, old_local, old_remote;
+  std::vector<Nullable<std::string>> by, at, note, old_detail;
+  lookup(ids, status, old_local, old_remote, by, at, note, old_detail);
+  if (ids.empty()) {
+    try {
+      s << "INSERT INTO discrepancy (kind, severity, mch_id, out_trade_no, transaction_id, "
+           "bill_date, local_value, remote_value, detail, first_run_id, last_run_id, first_seen_at, "
+           "last_seen_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), NOW(3), 'OPEN')",
+          use(kind), use(severity), use(mch), use(out_trade_no), use(txn), use(bill_date),
+          use(local), use(remote), use(detail), use(run), use(run), now;
+      return true;
+    } catch (const Poco::Exception& e) {
+      if (classifyDbException(e.displayText()) != DbErrorKind::kDuplicateKey) throw;
+      // A concurrent writer inserted it first: fall through to the update rules.
+      lookup(ids, status, old_local, old_remote, by, at, note, old_detail);
+      if (ids.empty()) throw;
+    }
+  }
+  std::int64_t id = ids[0];
+  if (status[0] == "OPEN") {
+    s << "UPDATE discrepancy SET last_seen_at = NOW(3), last_run_id = COALESCE(?, last_run_id), "
+         "local_value = ?, remote_value = ?, detail = ?, transaction_id = COALESCE(?, transaction_id) "
+         "WHERE id = ?",
+        use(run), use(local), use(remote), use(detail), use(txn), use(id), now;
+    return false;
+  }
+  if (old_local[0] == local && old_remote[0] == remote) {
+    s << "UPDATE discrepancy SET last_seen_at = NOW(3) WHERE id = ?", use(id), now;
+    return false;
+  }
+  // Changed values: reopen, keeping the old resolution in the detail.
+  std::string history = " [reopened: values changed from local=" + old_local[0] + " remote=" +
+                        old_remote[0] + "; was resolved by " + (by[0].isNull() ? "?" : by[0].value()) +
+                        " at " + (at[0].isNull() ? "?" : at[0].value()) + " UTC: " +
+                        (note[0].isNull() ? "" : note[0].value()) + "]";
+  std::string new_detail = detail + history;
+  s << "UPDATE discrepancy SET status = 'OPEN', local_value = ?, remote_value = ?, detail = ?, "
+       "last_seen_at = NOW(3), last_run_id = COALESCE(?, last_run_id), resolved_by = NULL, "
+       "resolved_os_user = NULL, resolved_at = NULL, resolution_note = NULL WHERE id = ?",
+      use(local), use(remote), use(new_detail), use(run), use(id), now;
+  return true;
+}
+
+void autoResolve(Poco::Data::Session& s, const std::string& mch_id, const std::string& out_trade_no,
+                 const AutoResolve& r, std::int64_t run_id) {
+  std::string kind = discrepancyKindName(r.kind), mch = mch_id, no = out_trade_no;
+  std::string note = "cleared by itself: " + r.reason;
+  Nullable<std::int64_t> run = run_id > 0 ? Nullable<std::int64_t>(run_id) : Nullable<std::int64_t>();
+  s << "UPDATE discrepancy SET status = 'RESOLVED', resolved_by = 'wxrecon', resolved_at = NOW(3), "
+       "resolution_note = ?, last_run_id = COALESCE(?, last_run_id) "
+       "WHERE kind = ? AND mch_id = ? AND out_trade_no_key = ? AND status = 'OPEN'",
+      use(note), use(run), use(kind), use(mch), use(no), now;
+}
+
+Result<ApplyResult> MySqlDiscrepancyStore::record(const std::vector<Finding>& findings,
+                                                  std::int64_t run_id) {
+  ApplyResult result;
+  Status st = db_.run("record-discrepancies", [&](Poco::Data::Session& s) {
+    result = ApplyResult{};
+    for (const auto& f : findings) {
+      if (upsertFinding(s, f, run_id)) {
+        ++result.discrepancies_new;
+        if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
+      }
+    }
+  });
+  if (!st.isOk()) return st;
+  return result;
+}
+
+Result<std::int64_t> MySqlRunStore::start(RunKind kind, const std::string& params, bool dry_run) {
+  std::int64_t id = 0;
+  Status st = db_.run("run-start", [&](Poco::Data::Session& s) {
+    std::string k = runKindName(kind), p = params.substr(0, 2000);
+    std::string status = dry_run ? "DRY_RUN" : "RUNNING";
+    std::string host = Poco::Environment::nodeName();
+    int pid = static_cast<int>(Poco::Process::id());
+    s << "INSERT INTO recon_run (kind, params, started_at, status, host, pid) "
+         "VALUES (?, ?, NOW(3), ?, ?, ?)",
+        use(k), use(p), use(status), use(host), use(pid), now;
+    s << "SELECT LAST_INSERT_ID()", into(id), now;
+  });
+  if (!st.isOk()) return st;
+  return id;
+}
+
+Status MySqlRunStore::finish(std::int64_t run_id, const std::string& status,
+                             const RunCounters& c, const std::string& summary) {
+  return db_.run("run-finish", [&](Poco::Data::Session& s) {
+    std::string st = status, sum = summary;
+    std::int64_t id = run_id;
+    RunCounters k = c;
+    s << "UPDATE recon_run SET finished_at = NOW(3), status = ?, orders_examined = ?, "
+         "transitions = ?, wechat_calls = ?, failures = ?, discrepancies_new = ?, "
+         "discrepancies_high_new = ?, summary = ? WHERE id = ?",
+        use(st), use(k.orders_examined), use(k.transitions), use(k.wechat_calls), use(k.failures),
+        use(k.discrepancies_new), use(k.discrepancies_high_new), use(sum), use(id), now;
+  });
+}
+
+}  // namespace wx

@@ -1,0 +1,56 @@
+// MySQL implementations of the service stores (src/service/stores.h).
+#pragma once
+
+#include <Poco/Data/Session.h>
+
+#include "service/stores.h"
+
+namespace wx {
+
+class Database;
+
+class MySqlOrderStore final : public OrderStore {
+ public:
+  explicit MySqlOrderStore(Database& db) : db_(db) {}
+  Result<std::vector<Order>> claimDue(const ClaimRequest& request) override;
+  Result<ApplyResult> apply(const Order& claimed, const Decision& decision, std::int64_t run_id,
+                            const std::string& owner) override;
+  Status release(const Order& claimed, const std::string& owner) override;
+
+  // Reads orders by id (no lease taken), e.g. for tests and the notify path.
+  Result<std::vector<Order>> load(const std::vector<std::int64_t>& ids);
+
+ private:
+  Database& db_;
+};
+
+class MySqlDiscrepancyStore final : public DiscrepancyStore {
+ public:
+  explicit MySqlDiscrepancyStore(Database& db) : db_(db) {}
+  Result<ApplyResult> record(const std::vector<Finding>& findings, std::int64_t run_id) override;
+
+ private:
+  Database& db_;
+};
+
+class MySqlRunStore final : public RunStore {
+ public:
+  explicit MySqlRunStore(Database& db) : db_(db) {}
+  Result<std::int64_t> start(RunKind kind, const std::string& params, bool dry_run) override;
+  Status finish(std::int64_t run_id, const std::string& status, const RunCounters& counters,
+                const std::string& summary) override;
+
+ private:
+  Database& db_;
+};
+
+// Inside an open transaction: upserts one finding per DESIGN.md §4's rules (new -> OPEN; OPEN ->
+// values refreshed; RESOLVED with the same values -> only last_seen_at; RESOLVED with changed
+// values -> reopened, the old resolution kept in detail). Returns true when the row is new or
+// reopened.
+bool upsertFinding(Poco::Data::Session& s, const Finding& f, std::int64_t run_id);
+// Inside an open transaction: sets an OPEN discrepancy of this order RESOLVED by wxrecon.
+void autoResolve(Poco::Data::Session& s, const std::string& mch_id, const std::string& out_trade_no,
+                 const AutoResolve& r, std::int64_t run_id);
+
+}  // namespace wx
