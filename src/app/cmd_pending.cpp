@@ -14,6 +14,5 @@ int runNotifyServer(CommandContext& ctx) {
   return notBuiltYet(ctx, "the notification receiver (issue 6)");
 }
 int runSign(CommandContext& ctx) { return notBuiltYet(ctx, "the signer tool (issue 3)"); }
-int runParseBill(CommandContext& ctx) { return notBuiltYet(ctx, "the bill parser (issue 3)"); }
 
 }  // namespace wx
