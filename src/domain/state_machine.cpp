@@ -139,7 +139,7 @@ class Decider {
   void refundConfirmed();
   void checkUnfinished(const QueryOutcome& q, TransitionSource source);
   void checkFinished(const QueryOutcome& q);
-  void closeResult(const CloseOutcome& c);
+  void closeResult(const CloseOrderOutcome& c);
   void closeRequery(const QueryOutcome& q);
   void paidRequery(const QueryOutcome& q);
   void notificationEvidence();
@@ -225,8 +225,7 @@ void Decider::checkUnfinished(const QueryOutcome& q, TransitionSource source) {
       d_.outcome = "refund_pending";
       return;
     case TradeState::kNotPay:
-    case TradeState::kUserPaying:
-    case TradeState::kAccept: {
+    case TradeState::kUserPaying: {
       if (q.trade_state == TradeState::kNotPay) move(OrderState::kNotPay, source, "trade_state=NOTPAY");
       if (q.trade_state == TradeState::kUserPaying) {
         move(OrderState::kUserPaying, source, "trade_state=USERPAYING");
@@ -344,7 +343,7 @@ void Decider::checkFinished(const QueryOutcome& q) {
   d_.outcome = "unchanged";
 }
 
-void Decider::closeResult(const CloseOutcome& c) {
+void Decider::closeResult(const CloseOrderOutcome& c) {
   switch (c.kind) {
     case OutcomeKind::kConfigFailure:
       d_.action = Action::kStopMerchant;
@@ -414,7 +413,6 @@ void Decider::closeRequery(const QueryOutcome& q) {
       d_.outcome = "refund_pending";
       return;
     case TradeState::kUserPaying:
-    case TradeState::kAccept:
       move(OrderState::kUserPaying, TransitionSource::kClose, "close=SUCCESS, requery=USERPAYING");
       schedulePoll();
       d_.outcome = "userpaying";
@@ -587,7 +585,6 @@ const char* tradeStateName(TradeState s) {
     case TradeState::kRevoked: return "REVOKED";
     case TradeState::kUserPaying: return "USERPAYING";
     case TradeState::kPayError: return "PAYERROR";
-    case TradeState::kAccept: return "ACCEPT";
   }
   return "?";
 }

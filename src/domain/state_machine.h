@@ -17,12 +17,10 @@
 #include "domain/discrepancy.h"
 #include "domain/order.h"
 #include "domain/policy.h"
+#include "domain/trade_state.h"
 
 namespace wx {
 
-// WeChat's trade_state values (WECHATPAY_V2.md §2).
-enum class TradeState { kSuccess, kRefund, kNotPay, kClosed, kRevoked, kUserPaying, kPayError, kAccept };
-const char* tradeStateName(TradeState s);
 
 // The facts of a verified answer (signature, appid, mch_id and out_trade_no already checked).
 struct AnswerFacts {
@@ -48,7 +46,7 @@ struct QueryOutcome {
 };
 
 enum class CloseResult { kSuccess, kOrderClosed, kOrderPaid, kOtherError };
-struct CloseOutcome {
+struct CloseOrderOutcome {
   OutcomeKind kind = OutcomeKind::kUnknown;  // kAnswer carries `result`
   CloseResult result = CloseResult::kOtherError;
   std::string detail;
@@ -86,7 +84,7 @@ struct DecisionInput {
   Step step = Step::kCheck;
   QueryOutcome query;            // kCheck, kCloseRequery, kPaidRequery; for kRefundQuery, the
                                  // orderquery that said REFUND (its facts give time_end)
-  CloseOutcome close;            // kClose
+  CloseOrderOutcome close;       // kClose
   RefundOutcome refund;          // kRefundQuery
   NotificationFact notification; // kNotification
   TimePoint now;

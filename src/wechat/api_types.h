@@ -13,6 +13,7 @@
 
 #include "common/money.h"
 #include "common/time.h"
+#include "domain/trade_state.h"
 #include "wechat/http_transport.h"
 #include "wechat/xml_codec.h"
 
@@ -66,7 +67,6 @@ struct AnswerInfo {
 
 // WeChat's trade_state (WECHATPAY_V2.md §2). ACCEPT (pap only) and unknown strings are not
 // mapped: such an answer is kRetryLater/kUnknownOutcome.
-enum class TradeState { kSuccess, kRefund, kNotPay, kClosed, kRevoked, kUserPaying, kPayError };
 const char* tradeStateWireName(TradeState s);  // "SUCCESS", "NOTPAY", ...
 std::optional<TradeState> tradeStateFromWire(const std::string& wire);
 

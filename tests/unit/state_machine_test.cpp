@@ -183,8 +183,6 @@ TEST_CASE("orderquery answers for unfinished orders", "[state]") {
        "micropay revoked"},
       {OrderState::kUserPaying, answer(TradeState::kPayError), before_expiry, "PAYERROR",
        Action::kNone, "micropay failed"},
-      {OrderState::kNotPay, answer(TradeState::kAccept), before_expiry, "NOTPAY", Action::kNone,
-       "ACCEPT (delayed debit) is not final"},
       {OrderState::kNotPay, outcome(OutcomeKind::kOrderNotExist), before_expiry, "NOTPAY",
        Action::kNone, "not created at WeChat yet, before expiry: poll"},
       {OrderState::kNotPay, outcome(OutcomeKind::kUnknown), after_expiry, "NOTPAY", Action::kNone,
