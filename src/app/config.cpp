@@ -19,20 +19,6 @@
 
 namespace wx {
 
-bool MerchantConfig::hasAppid(const std::string& appid) const {
-  for (const auto& a : appids) {
-    if (a == appid) return true;
-  }
-  return false;
-}
-
-const MerchantConfig* Config::findMerchant(const std::string& mch_id) const {
-  for (const auto& m : merchants) {
-    if (m.mch_id == mch_id) return &m;
-  }
-  return nullptr;
-}
-
 std::string defaultConfigPath() {
   const std::string etc = "/etc/wxrecon/wxrecon.ini";
   return Poco::File(etc).exists() ? etc : "config/wxrecon.ini";

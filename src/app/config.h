@@ -1,5 +1,6 @@
 // wxrecon's configuration (DESIGN.md §8): loaded from an INI file with Poco::Util, validated
-// up front. Every error names the section and key. Secrets come only from *_env / *_file.
+// up front. The structs are header-only so the pure core can use them; loadConfig() is in the
+// adapters library. Every error names the section and key. Secrets come only from *_env / *_file.
 #pragma once
 
 #include <chrono>
@@ -43,7 +44,12 @@ struct MerchantConfig {
   std::vector<SignType> notify_sign_types;  // defaults to {sign_type}
   int qps = 100;
 
-  bool hasAppid(const std::string& appid) const;
+  bool hasAppid(const std::string& appid) const {
+    for (const auto& a : appids) {
+      if (a == appid) return true;
+    }
+    return false;
+  }
 };
 
 using PolicyConfig = Policy;
@@ -77,7 +83,12 @@ struct Config {
   std::string log_level = "information";
   std::string log_file;
 
-  const MerchantConfig* findMerchant(const std::string& mch_id) const;
+  const MerchantConfig* findMerchant(const std::string& mch_id) const {
+    for (const auto& m : merchants) {
+      if (m.mch_id == mch_id) return &m;
+    }
+    return nullptr;
+  }
 };
 
 struct ConfigLoadOptions {

@@ -63,6 +63,26 @@ class DiscrepancyStore {
   virtual Result<ApplyResult> record(const std::vector<Finding>& findings, std::int64_t run_id) = 0;
 };
 
+// A payment_notification row as stored (raw bytes are the truth; everything else is advisory
+// when written by a merchant's own endpoint: DESIGN.md §4).
+struct StoredNotification {
+  std::int64_t id = 0;
+  std::string raw_body;
+  std::string body_sha256;
+  std::string verdict;  // empty when NULL
+  TimePoint received_at;
+  int times_received = 1;
+};
+
+class NotificationStore {
+ public:
+  virtual ~NotificationStore() = default;
+  // Every stored notification naming this order (by the parsed mch_id/out_trade_no columns),
+  // oldest first. The caller re-parses and re-verifies raw_body (service/notification_verifier.h).
+  virtual Result<std::vector<StoredNotification>> forOrder(const std::string& mch_id,
+                                                           const std::string& out_trade_no) = 0;
+};
+
 enum class RunKind { kSweep, kBill, kRerun, kReport, kResolve, kNotify };
 const char* runKindName(RunKind k);
 
