@@ -13,10 +13,11 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 for n in "${names[@]}"; do
   ninja -C "$build" "bench_$n" >/dev/null
+  bin=$build/tests/bench_$n
   if [ -x "$root/tests/bench/$n.sh" ]; then
     # A benchmark with a driver script (baselines, services) runs through it.
-    "$root/tests/bench/$n.sh" "$build/bench_$n"
+    "$root/tests/bench/$n.sh" "$bin"
   else
-    "$build/bench_$n"
+    "$bin"
   fi
 done

@@ -3,8 +3,8 @@
 # corpus (the committed corpus stays as it is). A crash leaves crash-* files in the work dir
 # and fails the test; turn each into a regression test.
 set -euo pipefail
-bin=$1
-seeds=$2
+bin=$(readlink -f "$1")
+seeds=$(readlink -f "$2")
 seconds=${WXRECON_FUZZ_SECONDS:-30}
 work=$(mktemp -d "${TMPDIR:-/tmp}/wxfuzz.XXXXXX")
 mkdir -p "$work/corpus"
