@@ -4,12 +4,10 @@
 
 namespace wx {
 
-int runSweep(CommandContext& ctx) { return notBuiltYet(ctx, "the order-state engine (issue 5)"); }
 int runBill(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
 int runRerun(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
 int runReport(CommandContext& ctx) { return notBuiltYet(ctx, "finance reports (issue 7)"); }
 int runResolve(CommandContext& ctx) { return notBuiltYet(ctx, "discrepancy resolution (issue 7)"); }
-int runDaemon(CommandContext& ctx) { return notBuiltYet(ctx, "the scheduler daemon (issue 5)"); }
 int runNotifyServer(CommandContext& ctx) {
   return notBuiltYet(ctx, "the notification receiver (issue 6)");
 }

@@ -29,6 +29,7 @@ struct ApplyResult {
   int transitions = 0;
   int discrepancies_new = 0;  // inserted or reopened
   int discrepancies_high_new = 0;
+  std::vector<DiscrepancyKind> new_kinds;  // the kind of each new (inserted or reopened) one
 };
 
 class OrderStore {
@@ -52,6 +53,22 @@ class OrderStore {
   // Releases a claimed order untouched (a merchant stopped, a signal arrived): its schedule and
   // check_attempts stay as they were. A stale lease releases nothing.
   virtual Status release(const Order& claimed, const std::string& owner) = 0;
+
+  // Read-only (dry run): the orders claimDue would claim (orders under a live lease are skipped
+  // too), with id > after_id, in id order, without taking a lease or writing anything. Keyset
+  // paging: pass the last id seen. The default implementation fails (kInternal).
+  virtual Result<std::vector<Order>> peekDue(const ClaimRequest& request, std::int64_t after_id) {
+    (void)request;
+    (void)after_id;
+    return Status::internal("peekDue is not implemented by this store");
+  }
+
+  // One COUNT: due unfinished orders whose mch_id is NOT in `managed` (no [merchant.*]
+  // section): never claimed, only reported in the run summary. Default: fails (kInternal).
+  virtual Result<std::int64_t> countDueUnmanaged(const std::vector<std::string>& managed) {
+    (void)managed;
+    return Status::internal("countDueUnmanaged is not implemented by this store");
+  }
 
   // The verified-notification facts for an order are read by the NotificationStore.
 };

@@ -34,10 +34,11 @@ std::optional<TimePoint> timeAt(Poco::Data::RecordSet& rs, std::size_t col, std:
   return *t;
 }
 
-std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where) {
+std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
+                              const std::string& suffix = "") {
   Poco::Data::Statement st(s);
   st << std::string("SELECT ") + kOrderColumns + " FROM merchant_order WHERE " + where +
-            " ORDER BY id";
+            " ORDER BY id" + suffix;
   st.execute();
   Poco::Data::RecordSet rs(st);
   std::vector<Order> out;
@@ -140,6 +141,36 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
   return out;
 }
 
+Result<std::vector<Order>> MySqlOrderStore::peekDue(const ClaimRequest& r, std::int64_t after_id) {
+  std::vector<Order> out;
+  if (r.mch_ids.empty() || r.limit <= 0) return out;
+  const std::string mch = quotedList(r.mch_ids);
+  // The same conditions as claimDue, read-only (no FOR UPDATE, no lease): the dry run.
+  Status st = db_.run("peek-due", [&](Poco::Data::Session& s) {
+    out = readOrders(s, "id > " + std::to_string(after_id) + " AND mch_id IN (" + mch + ") " +
+                            "AND (lease_until IS NULL OR lease_until < NOW(3)) AND "
+                            "((state IN ('NOTPAY','USERPAYING') AND (next_check_at IS NULL OR "
+                            "next_check_at <= NOW(3))) OR (state = 'CLOSED' AND "
+                            "close_confirm_at <= NOW(3)))",
+                     " LIMIT " + std::to_string(r.limit));
+  }, {false, 3});
+  if (!st.isOk()) return st;
+  return out;
+}
+
+Result<std::int64_t> MySqlOrderStore::countDueUnmanaged(const std::vector<std::string>& managed) {
+  std::int64_t count = 0;
+  Status st = db_.run("count-unmanaged", [&](Poco::Data::Session& s) {
+    std::string sql =
+        "SELECT COUNT(*) FROM merchant_order WHERE state IN ('NOTPAY','USERPAYING') "
+        "AND (next_check_at IS NULL OR next_check_at <= NOW(3))";
+    if (!managed.empty()) sql += " AND mch_id NOT IN (" + quotedList(managed) + ")";
+    s << sql, into(count), now;
+  }, {false, 3});
+  if (!st.isOk()) return st;
+  return count;
+}
+
 Result<std::vector<Order>> MySqlOrderStore::load(const std::vector<std::int64_t>& ids) {
   std::vector<Order> out;
   if (ids.empty()) return out;
@@ -194,6 +225,7 @@ Result<ApplyResult> MySqlOrderStore::apply(const Order& o, const Decision& d, st
       if (upsertFinding(s, f, run_id)) {
         ++result.discrepancies_new;
         if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
+        result.new_kinds.push_back(f.kind);
       }
     }
     for (const auto& r : d.resolves) autoResolve(s, o.mch_id, o.out_trade_no, r, run_id);
@@ -300,6 +332,7 @@ Result<ApplyResult> MySqlDiscrepancyStore::record(const std::vector<Finding>& fi
       if (upsertFinding(s, f, run_id)) {
         ++result.discrepancies_new;
         if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
+        result.new_kinds.push_back(f.kind);
       }
     }
   });

@@ -16,6 +16,8 @@ class MySqlOrderStore final : public OrderStore {
   Result<ApplyResult> apply(const Order& claimed, const Decision& decision, std::int64_t run_id,
                             const std::string& owner) override;
   Status release(const Order& claimed, const std::string& owner) override;
+  Result<std::vector<Order>> peekDue(const ClaimRequest& request, std::int64_t after_id) override;
+  Result<std::int64_t> countDueUnmanaged(const std::vector<std::string>& managed) override;
 
   // Reads orders by id (no lease taken), e.g. for tests and the notify path.
   Result<std::vector<Order>> load(const std::vector<std::int64_t>& ids);

@@ -1,0 +1,571 @@
+#include "service/sweep.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "common/log.h"
+#include "service/notification_verifier.h"
+
+namespace wx {
+
+namespace {
+
+std::string why(const AnswerInfo& a) {
+  std::string s = answerCauseName(a.cause);
+  if (!a.err_code.empty()) s += " err_code=" + a.err_code;
+  if (!a.detail.empty()) s += ": " + a.detail;
+  return s;
+}
+
+// The shared part of the mapping: what a non-definitive answer means to decide().
+OutcomeKind nonDefinitiveKind(const AnswerInfo& a) {
+  switch (a.kind) {
+    case AnswerKind::kConfigFailure:
+      return OutcomeKind::kConfigFailure;
+    case AnswerKind::kBadAnswer:
+      // Only a signature or identity failure is RESPONSE_BAD_SIGNATURE; a malformed body
+      // (truncated, garbage) is an ordinary unknown outcome.
+      return a.cause == AnswerCause::kBadSignature || a.cause == AnswerCause::kIdentityMismatch
+                 ? OutcomeKind::kBadAnswer
+                 : OutcomeKind::kUnknown;
+    case AnswerKind::kRetryLater:
+    case AnswerKind::kDefinitive:
+      break;
+  }
+  return OutcomeKind::kUnknown;
+}
+
+}  // namespace
+
+QueryOutcome toQueryOutcome(const OrderQueryAnswer& a) {
+  QueryOutcome q;
+  if (!a.definitive()) {
+    q.kind = nonDefinitiveKind(a);
+    q.detail = why(a);
+    return q;
+  }
+  if (!a.result.exists) {
+    q.kind = OutcomeKind::kOrderNotExist;
+    q.detail = "ORDERNOTEXIST";
+    return q;
+  }
+  q.kind = OutcomeKind::kAnswer;
+  q.trade_state = a.result.trade_state;
+  q.facts.total_fee = a.result.total_fee.value_or(0);
+  q.facts.fee_type = a.result.fee_type;
+  q.facts.transaction_id = a.result.transaction_id;
+  q.facts.time_end = a.result.time_end;
+  return q;
+}
+
+CloseOrderOutcome toCloseOutcome(const CloseOrderAnswer& a) {
+  CloseOrderOutcome c;
+  if (!a.definitive()) {
+    c.kind = nonDefinitiveKind(a);
+    c.detail = why(a);
+    return c;
+  }
+  c.kind = OutcomeKind::kAnswer;
+  switch (a.result) {
+    case CloseOutcome::kClosed:
+      c.result = CloseResult::kSuccess;
+      break;
+    case CloseOutcome::kOrderPaid:
+      c.result = CloseResult::kOrderPaid;
+      break;
+    case CloseOutcome::kAlreadyClosed:
+      c.result = CloseResult::kOrderClosed;
+      break;
+  }
+  return c;
+}
+
+RefundOutcome toRefundOutcome(const RefundQueryAnswer& a) {
+  RefundOutcome r;
+  if (!a.definitive()) {
+    r.kind = nonDefinitiveKind(a);
+    r.detail = why(a);
+    return r;
+  }
+  if (!a.result.exists) {
+    r.kind = OutcomeKind::kOrderNotExist;
+    r.detail = "REFUNDNOTEXIST";
+    return r;
+  }
+  r.kind = OutcomeKind::kAnswer;
+  r.total_fee = a.result.total_fee;
+  r.transaction_id = a.result.transaction_id;
+  return r;
+}
+
+int SweepSummary::exitCode() const {
+  if (db_failed) return 1;
+  if (!stopped_merchants.empty()) return 2;
+  if (wechat_calls > 0 && transport_failures == wechat_calls) return 1;
+  if (new_high > 0) return 3;
+  return 0;
+}
+
+std::string SweepSummary::runStatus() const {
+  if (dry_run) return "DRY_RUN";
+  if (db_failed || (wechat_calls > 0 && transport_failures == wechat_calls)) return "FAILED";
+  if (!stopped_merchants.empty()) return "CONFIG_FAILURE";
+  if (interrupted) return "INTERRUPTED";
+  return "OK";
+}
+
+std::string SweepSummary::render() const {
+  std::ostringstream os;
+  os << "sweep" << (dry_run ? " (dry run: nothing written)" : "") << ": run " << run_id << ", "
+     << runStatus() << ", " << static_cast<std::int64_t>(elapsed_s * 1000) / 1000.0 << " s\n";
+  os << "  orders examined:    " << examined;
+  if (!by_outcome.empty()) {
+    os << " (";
+    bool first = true;
+    for (const auto& [label, n] : by_outcome) {
+      os << (first ? "" : ", ") << label << " " << n;
+      first = false;
+    }
+    os << ")";
+  }
+  os << "\n  transitions:        " << transitions << (dry_run ? " (would write)" : "") << "\n";
+  std::int64_t total_new = 0;
+  for (const auto& kv : new_discrepancies) total_new += kv.second;
+  os << "  new discrepancies:  " << total_new << " (HIGH " << new_high << ")";
+  for (const auto& [kind, n] : new_discrepancies) os << " " << kind << "=" << n;
+  os << "\n  wechat calls:       " << wechat_calls << " (not definitive " << call_failures
+     << ", unreachable " << transport_failures << ")\n";
+  os << "  failures:           lost leases " << lost_leases << ", store errors " << store_failures
+     << ", released untouched " << released << "\n";
+  if (unmanaged_due > 0) {
+    os << "  not managed:        " << unmanaged_due
+       << " due orders of merchants without a [merchant.*] section (never queried)\n";
+  }
+  for (const auto& [mch, msg] : stopped_merchants) {
+    os << "  STOPPED merchant " << mch << ": configuration failure: " << msg << "\n";
+  }
+  if (db_failed) os << "  DATABASE FAILURE: " << db_error << "\n";
+  if (interrupted) os << "  interrupted by a signal: claimed orders not started were released\n";
+  return os.str();
+}
+
+struct Sweep::Impl {
+  Impl(SweepDeps d, SweepOptions o) : deps(d), opt(std::move(o)), rng(opt.seed) {
+    for (const auto& m : opt.merchants) merchants.emplace(m.mch_id, m);
+  }
+
+  SweepDeps deps;
+  SweepOptions opt;
+  std::map<std::string, MerchantConfig> merchants;
+  std::string owner;
+  std::chrono::steady_clock::time_point started;
+
+  std::mutex mu;  // guards everything below
+  std::condition_variable cv;
+  std::deque<Order> queue;
+  bool no_more = false;
+  int busy = 0;
+  std::mt19937_64 rng;
+  SweepSummary sum;
+  std::int64_t claimed = 0;
+
+  double jitter() {
+    std::lock_guard<std::mutex> lock(mu);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+  }
+  bool merchantStopped(const std::string& mch) {
+    std::lock_guard<std::mutex> lock(mu);
+    return sum.stopped_merchants.count(mch) > 0;
+  }
+  void countCall(const AnswerInfo& a) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++sum.wechat_calls;
+    if (!a.definitive()) ++sum.call_failures;
+    if (a.cause == AnswerCause::kTransport) ++sum.transport_failures;
+  }
+  void release(const Order& o) {
+    if (!opt.dry_run) {
+      Status st = deps.orders.release(o, owner);
+      if (!st.isOk()) {
+        logWarning("sweep.release_failed",
+                   {{"out_trade_no", o.out_trade_no}, {"error", st.message()}});
+      }
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    ++sum.released;
+  }
+
+  std::vector<NotificationFact> verifiedNotifications(const Order& o, bool& ok);
+  void process(const Order& o, const std::atomic<bool>& stop);
+  void record(const Order& o, const Decision& d);
+  void worker(const std::atomic<bool>& stop);
+  void progress();
+};
+
+std::vector<NotificationFact> Sweep::Impl::verifiedNotifications(const Order& o, bool& ok) {
+  std::vector<NotificationFact> facts;
+  auto rows = deps.notifications.forOrder(o.mch_id, o.out_trade_no);
+  if (!rows) {
+    ok = false;
+    logWarning("sweep.notifications_unreadable",
+               {{"out_trade_no", o.out_trade_no}, {"error", rows.status().message()}});
+    return facts;
+  }
+  ok = true;
+  for (const auto& row : *rows) {
+    // Stored verdicts are advisory (DESIGN.md §4): the raw bytes are verified again.
+    VerifiedNotification v = verifyNotification(row.raw_body, opt.merchants);
+    if (v.verdict != NotificationVerdict::kAccepted) continue;
+    if (checkAgainstOrder(v, o) != NotificationVerdict::kAccepted) continue;
+    if (v.mch_id != o.mch_id || v.out_trade_no != o.out_trade_no) continue;
+    facts.push_back(v.fact());
+  }
+  return facts;
+}
+
+void Sweep::Impl::process(const Order& o, const std::atomic<bool>& stop) {
+  if (stop.load() || merchantStopped(o.mch_id)) {
+    release(o);
+    return;
+  }
+  const MerchantConfig& m = merchants.at(o.mch_id);
+  bool notifications_ok = false;
+  const std::vector<NotificationFact> facts = verifiedNotifications(o, notifications_ok);
+  if (!notifications_ok) {
+    // Without its notifications the order cannot be reconciled: leave it for the next run.
+    release(o);
+    std::lock_guard<std::mutex> lock(mu);
+    ++sum.store_failures;
+    return;
+  }
+
+  DecisionInput in;
+  in.order = &o;
+  in.notifications = &facts;
+  in.policy = &opt.policy;
+  in.source = TransitionSource::kQuery;
+  in.jitter = jitter();
+  in.now = deps.clock.now();
+
+  Decision d;
+  std::vector<Decision> earlier;
+  if (opt.policy.notification_is_evidence && isUnfinished(o.state) && !facts.empty()) {
+    in.step = Step::kNotification;
+    in.notification = facts.front();
+    d = decide(in);
+  } else {
+    d.action = Action::kQuery;
+    d.next_step = Step::kCheck;
+  }
+
+  // decide() -> perform its action -> decide() with the outcome, until no action is left. The
+  // longest chain is query, close, requery, refundquery; the bound only guards against a bug.
+  for (int round = 0; round < 8 && d.action != Action::kNone; ++round) {
+    if (d.action == Action::kStopMerchant) break;
+    if (merchantStopped(o.mch_id)) {
+      release(o);  // another worker hit this merchant's configuration failure
+      return;
+    }
+    if (d.action == Action::kCloseOrder && opt.dry_run) {
+      d.outcome = "would_close";
+      break;
+    }
+    earlier.push_back(d);
+    const Action action = d.action;
+    in.step = d.next_step;
+    switch (action) {
+      case Action::kQuery: {
+        OrderQueryRequest req;
+        req.appid = o.appid;
+        req.out_trade_no = o.out_trade_no;
+        OrderQueryAnswer a = deps.client.orderQuery(m, req);
+        countCall(a);
+        in.query = toQueryOutcome(a);
+        if (a.kind == AnswerKind::kConfigFailure) in.query.detail = a.return_msg + " " + why(a);
+        break;
+      }
+      case Action::kCloseOrder: {
+        CloseOrderRequest req;
+        req.appid = o.appid;
+        req.out_trade_no = o.out_trade_no;
+        CloseOrderAnswer a = deps.client.closeOrder(m, req);
+        countCall(a);
+        in.step = Step::kClose;
+        in.close = toCloseOutcome(a);
+        if (a.kind == AnswerKind::kConfigFailure) in.close.detail = a.return_msg + " " + why(a);
+        break;
+      }
+      case Action::kRefundQuery: {
+        RefundQueryRequest req;
+        req.appid = o.appid;
+        req.out_trade_no = o.out_trade_no;
+        RefundQueryAnswer a = deps.client.refundQuery(m, req);
+        countCall(a);
+        in.step = Step::kRefundQuery;  // in.query keeps the orderquery that said REFUND
+        in.refund = toRefundOutcome(a);
+        if (a.kind == AnswerKind::kConfigFailure) in.refund.detail = a.return_msg + " " + why(a);
+        break;
+      }
+      case Action::kNone:
+      case Action::kStopMerchant:
+        break;
+    }
+    in.now = deps.clock.now();
+    d = decide(in);
+  }
+
+  if (d.action == Action::kStopMerchant) {
+    std::string msg = in.query.detail;
+    if (in.step == Step::kClose) msg = in.close.detail;
+    if (in.step == Step::kRefundQuery) msg = in.refund.detail;
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      first = sum.stopped_merchants.emplace(o.mch_id, msg).second;
+    }
+    if (first) {
+      logError("sweep.merchant_stopped",
+               {{"mch_id", o.mch_id},
+                {"reason", msg},
+                {"effect", "no more WeChat calls for this merchant in this run; exit 2"}});
+    }
+    release(o);
+    return;
+  }
+  if (d.action != Action::kNone && d.outcome != "would_close") {
+    // Only a bug in decide() gets here: write nothing, leave the order for the next run.
+    logError("sweep.decision_loop", {{"out_trade_no", o.out_trade_no}});
+    release(o);
+    std::lock_guard<std::mutex> lock(mu);
+    ++sum.store_failures;
+    return;
+  }
+  // Findings of the earlier steps of the chain (the final decision carries only its own).
+  for (const auto& e : earlier) {
+    for (const auto& f : e.findings) {
+      const bool dup = std::any_of(d.findings.begin(), d.findings.end(),
+                                   [&](const Finding& x) { return x.kind == f.kind; });
+      if (!dup) d.findings.push_back(f);
+    }
+    for (const auto& r : e.resolves) {
+      const bool dup = std::any_of(d.resolves.begin(), d.resolves.end(),
+                                   [&](const AutoResolve& x) { return x.kind == r.kind; });
+      if (!dup) d.resolves.push_back(r);
+    }
+  }
+  record(o, d);
+}
+
+void Sweep::Impl::record(const Order& o, const Decision& d) {
+  if (opt.dry_run) {
+    std::lock_guard<std::mutex> lock(mu);
+    ++sum.examined;
+    ++sum.by_outcome[d.outcome];
+    sum.transitions += static_cast<std::int64_t>(d.transitions.size());
+    for (const auto& f : d.findings) {
+      ++sum.new_discrepancies[discrepancyKindName(f.kind)];
+      if (severityOf(f.kind) == Severity::kHigh) ++sum.new_high;
+    }
+    return;
+  }
+  auto r = deps.orders.apply(o, d, sum.run_id, owner);
+  std::lock_guard<std::mutex> lock(mu);
+  if (!r) {
+    if (r.status().code() == StatusCode::kAborted) {
+      // A stale lease or a concurrent change: nothing was written; the order's current owner
+      // (or the next run) decides it.
+      ++sum.lost_leases;
+      logWarning("sweep.lease_lost", {{"out_trade_no", o.out_trade_no}});
+    } else {
+      ++sum.store_failures;
+      logError("sweep.apply_failed",
+               {{"out_trade_no", o.out_trade_no}, {"error", r.status().message()}});
+    }
+    return;
+  }
+  ++sum.examined;
+  ++sum.by_outcome[d.outcome];
+  sum.transitions += r->transitions;
+  for (DiscrepancyKind k : r->new_kinds) ++sum.new_discrepancies[discrepancyKindName(k)];
+  sum.new_high += r->discrepancies_high_new;
+}
+
+void Sweep::Impl::worker(const std::atomic<bool>& stop) {
+  for (;;) {
+    Order o;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !queue.empty() || no_more; });
+      if (queue.empty()) return;
+      o = std::move(queue.front());
+      queue.pop_front();
+      ++busy;
+    }
+    cv.notify_all();  // room in the queue for the next claim
+    try {
+      process(o, stop);
+    } catch (const std::exception& e) {
+      // Nothing in the core throws by design; a surprise must not lose the other orders.
+      logError("sweep.order_failed", {{"out_trade_no", o.out_trade_no}, {"error", e.what()}});
+      std::lock_guard<std::mutex> lock(mu);
+      ++sum.store_failures;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --busy;
+    }
+    cv.notify_all();
+  }
+}
+
+void Sweep::Impl::progress() {
+  if (!opt.progress) return;
+  SweepProgress p;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    p.examined = sum.examined;
+    p.claimed = claimed;
+    p.wechat_calls = sum.wechat_calls;
+  }
+  p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  opt.progress(p);
+}
+
+Sweep::Sweep(SweepDeps deps, SweepOptions options)
+    : impl_(std::make_unique<Impl>(deps, std::move(options))) {}
+Sweep::~Sweep() = default;
+
+SweepSummary Sweep::run(const std::atomic<bool>& stop) {
+  Impl& s = *impl_;
+  s.started = std::chrono::steady_clock::now();
+  s.sum.dry_run = s.opt.dry_run;
+
+  auto run_id = s.deps.runs.start(RunKind::kSweep, s.opt.params, s.opt.dry_run);
+  if (!run_id) {
+    s.sum.db_failed = true;
+    s.sum.db_error = run_id.status().message();
+    return s.sum;
+  }
+  s.sum.run_id = *run_id;
+  setLogRunId(*run_id);
+  s.owner = (s.opt.owner_prefix + ":" + std::to_string(*run_id));
+  if (s.owner.size() > 64) s.owner = s.owner.substr(s.owner.size() - 64);
+
+  if (auto n = s.deps.orders.countDueUnmanaged(s.opt.all_mch_ids)) {
+    s.sum.unmanaged_due = *n;
+  } else {
+    logWarning("sweep.count_unmanaged_failed", {{"error", n.status().message()}});
+  }
+
+  const int workers = std::max(1, s.opt.workers);
+  const int batch = s.opt.batch_size > 0 ? s.opt.batch_size : std::max(20, 2 * workers);
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<std::size_t>(workers));
+  for (int i = 0; i < workers; ++i) pool.emplace_back([&] { s.worker(stop); });
+
+  std::int64_t after_id = 0;  // dry-run keyset
+  auto last_progress = std::chrono::steady_clock::now();
+  for (;;) {
+    if (stop.load()) break;
+    {
+      // Keep at most one batch waiting: queued orders spend their lease doing nothing.
+      std::unique_lock<std::mutex> lock(s.mu);
+      s.cv.wait_for(lock, std::chrono::milliseconds(200),
+                    [&] { return static_cast<int>(s.queue.size()) < batch / 2 || stop.load(); });
+      if (static_cast<int>(s.queue.size()) >= batch / 2) {
+        lock.unlock();
+        if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {
+          s.progress();
+          last_progress = std::chrono::steady_clock::now();
+        }
+        continue;
+      }
+    }
+    if (stop.load()) break;
+    ClaimRequest req;
+    req.lease_s = s.opt.lease_s;
+    req.owner = s.owner;
+    req.limit = batch;
+    for (const auto& m : s.opt.merchants) {
+      if (!s.merchantStopped(m.mch_id)) req.mch_ids.push_back(m.mch_id);
+    }
+    if (req.mch_ids.empty()) break;
+    if (s.opt.limit > 0) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      req.limit = static_cast<int>(std::min<std::int64_t>(batch, s.opt.limit - s.claimed));
+    }
+    if (req.limit <= 0) break;
+    auto got = s.opt.dry_run ? s.deps.orders.peekDue(req, after_id) : s.deps.orders.claimDue(req);
+    if (!got) {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.sum.db_failed = true;
+      s.sum.db_error = got.status().message();
+      logError("sweep.claim_failed", {{"error", got.status().message()}});
+      break;
+    }
+    if (got->empty()) break;
+    if (s.opt.dry_run) after_id = got->back().id;
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.claimed += static_cast<std::int64_t>(got->size());
+      for (auto& o : *got) s.queue.push_back(std::move(o));
+    }
+    s.cv.notify_all();
+    if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {
+      s.progress();
+      last_progress = std::chrono::steady_clock::now();
+    }
+  }
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.no_more = true;
+  }
+  s.cv.notify_all();
+  // Wait for the workers, with progress on the way (each releases what it may not start).
+  for (;;) {
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (s.cv.wait_for(lock, std::chrono::seconds(1),
+                      [&] { return s.queue.empty() && s.busy == 0; })) {
+      break;
+    }
+    lock.unlock();
+    s.progress();
+  }
+  for (auto& t : pool) t.join();
+
+  SweepSummary& sum = s.sum;
+  sum.interrupted = stop.load();
+  sum.elapsed_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started).count();
+  RunCounters c;
+  c.orders_examined = sum.examined;
+  c.transitions = sum.transitions;
+  c.wechat_calls = sum.wechat_calls;
+  c.failures = sum.call_failures + sum.lost_leases + sum.store_failures;
+  std::int64_t total_new = 0;
+  for (const auto& kv : sum.new_discrepancies) total_new += kv.second;
+  c.discrepancies_new = total_new;
+  c.discrepancies_high_new = sum.new_high;
+  Status fin = s.deps.runs.finish(sum.run_id, sum.runStatus(), c, sum.render());
+  if (!fin.isOk()) {
+    logError("sweep.finish_failed", {{"error", fin.message()}});
+    if (!sum.db_failed) {
+      sum.db_failed = true;
+      sum.db_error = fin.message();
+    }
+  }
+  logInfo("sweep.done", {{"examined", std::to_string(sum.examined)},
+                         {"transitions", std::to_string(sum.transitions)},
+                         {"wechat_calls", std::to_string(sum.wechat_calls)},
+                         {"status", sum.runStatus()}});
+  return sum;
+}
+
+}  // namespace wx

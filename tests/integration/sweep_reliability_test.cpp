@@ -1,0 +1,219 @@
+// RELIABILITY.md T4 (concurrent sweeps), T5 (a stalled worker past its lease), T6 (injected API
+// faults), with the real `wxrecon` binary, MariaDB and wxpay-sim. CI sizes, small leases.
+#include <signal.h>
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include "support/sweep_env.h"
+
+using Catch::Contains;
+using wx::test::ProcessResult;
+using wx::test::SweepEnv;
+using wx::test::SweepEnvOptions;
+
+namespace {
+
+std::int64_t summaryNumber(const std::string& out, const std::string& pattern) {
+  std::smatch m;
+  if (!std::regex_search(out, m, std::regex(pattern))) return -1;
+  return std::stoll(m[1].str());
+}
+
+// Creates `n` orders named PREFIX-i for merchant i % 2 on both sides (one multi-row INSERT
+// locally); `kind(i)` says: 'P' paid at WeChat, 'O' open (unpaid, not expired), 'E' expired.
+void makeOrders(SweepEnv& env, const std::string& prefix, int n, char (*kind)(int)) {
+  std::string values;
+  for (int i = 0; i < n; ++i) {
+    const std::size_t m = static_cast<std::size_t>(i % 2);
+    const std::string no = prefix + "-" + std::to_string(i);
+    const char k = kind(i);
+    const int expire = k == 'E' ? -1800 : 3600;
+    env.sim().controlJson("POST", "/sim/orders",
+                          R"({"mch_id":")" + env.merchant(m).mch_id + R"(","appid":")" +
+                              env.appid(m) + R"(","out_trade_no":")" + no + R"(","total_fee":)" +
+                              std::to_string(100 + i) + R"(,"created_at":")" +
+                              SweepEnv::isoIn(-3600) + R"(","time_expire":")" +
+                              SweepEnv::isoIn(expire) + R"("})");
+    if (k == 'P') env.simPay(m, no);
+    values += std::string(values.empty() ? "" : ",") + "('" + env.merchant(m).mch_id + "','" +
+              env.appid(m) + "','" + no + "'," + std::to_string(100 + i) +
+              ", NOW(3) - INTERVAL 1 HOUR, NOW(3) + INTERVAL " + std::to_string(expire) +
+              " SECOND)";
+  }
+  auto s = env.db().session();
+  s << "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, created_at, "
+       "expire_at) VALUES " +
+           values,
+      Poco::Data::Keywords::now;
+}
+
+char t4Kind(int i) { return i % 10 < 7 ? 'P' : 'O'; }
+char t6Kind(int i) { return i % 4 < 2 ? 'P' : (i % 4 == 2 ? 'O' : 'E'); }
+
+}  // namespace
+
+TEST_CASE("T4: three concurrent sweeps on the same 1,000 orders: every transition exactly once",
+          "[sweep][integration][T4]") {
+  SweepEnv env;
+  makeOrders(env, "T4", 1000, t4Kind);
+  for (int round = 0; round < 2; ++round) {
+    INFO("round " << round);
+    if (round == 1) {
+      // More payments arrive; every unfinished order is due again.
+      for (int i = 0; i < 1000; ++i) {
+        if (t4Kind(i) == 'O' && i % 3 == 0) {
+          env.simPay(static_cast<std::size_t>(i % 2), "T4-" + std::to_string(i));
+        }
+      }
+      env.makeAllDue();
+    }
+    std::vector<ProcessResult> results(3);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < 3; ++p) {
+      threads.emplace_back([&, p] {
+        // Overlapping, not simultaneous, starts.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50 * p));
+        results[static_cast<std::size_t>(p)] = env.sweep();
+      });
+    }
+    for (auto& t : threads) t.join();
+    std::int64_t examined = 0, lost = 0;
+    for (const auto& r : results) {
+      INFO(r.out << r.err);
+      CHECK((r.exit_code == 0));
+      examined += summaryNumber(r.out, R"(orders examined:\s+(\d+))");
+      lost += summaryNumber(r.out, R"(lost leases (\d+))");
+    }
+    // Every due order was decided by exactly one of the three.
+    CHECK(examined + lost >= 1000 - (round == 1 ? 700 : 0));
+  }
+  // Paid orders: exactly one NOTPAY>SUCCESS each; the others: none.
+  const std::int64_t paid = 700 + 100;  // 300 open, every third of them paid in round 2
+  CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS'") == paid);
+  CHECK(env.count("SELECT COUNT(*) FROM order_transition") == paid);
+  CHECK(env.count("SELECT COUNT(*) FROM (SELECT order_id FROM order_transition GROUP BY "
+                  "order_id HAVING COUNT(*) > 1) x") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY'") == 1000 - paid);
+  CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
+}
+
+TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
+          "[sweep][integration][T5]") {
+  SweepEnvOptions o;
+  o.timeout_ms = 2000;
+  o.connect_timeout_ms = 500;
+  o.lease_s = 6;  // > 2 x (2000 + 500) ms
+  o.max_in_flight = 2;
+  SweepEnv env(o);
+  for (int i = 0; i < 10; ++i) {
+    env.order(0, "T5-" + std::to_string(i), 100, -3600, 3600);
+    env.simPay(0, "T5-" + std::to_string(i));
+  }
+  // Slow answers: the first worker is still busy with its batch when it is stopped.
+  env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":600})");
+
+  ProcessResult a;
+  std::thread ta([&] { a = env.sweep(); });
+  // The claiming process is named in lease_owner ("host:pid:run").
+  pid_t pid = 0;
+  for (int i = 0; i < 2000 && pid == 0; ++i) {
+    auto s = env.db().session();
+    std::vector<std::string> owners;
+    s << "SELECT lease_owner FROM merchant_order WHERE lease_owner IS NOT NULL LIMIT 1",
+        Poco::Data::Keywords::into(owners), Poco::Data::Keywords::now;
+    if (!owners.empty()) {
+      const std::string& w = owners[0];
+      const auto last = w.rfind(':');
+      const auto before = w.rfind(':', last - 1);
+      pid = static_cast<pid_t>(std::stol(w.substr(before + 1, last - before - 1)));
+      REQUIRE(::kill(pid, SIGSTOP) == 0);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  REQUIRE(pid != 0);
+  env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":0})");
+  std::this_thread::sleep_for(std::chrono::milliseconds(o.lease_s * 1000 + 1500));
+
+  auto b = env.sweep();
+  INFO("B: " << b.out << b.err);
+  CHECK(b.exit_code == 0);
+  ::kill(pid, SIGCONT);
+  ta.join();
+  INFO("A: " << a.out << a.err);
+  CHECK(a.exit_code == 0);
+
+  const std::int64_t a_done = summaryNumber(a.out, R"(orders examined:\s+(\d+))");
+  const std::int64_t a_lost = summaryNumber(a.out, R"(lost leases (\d+))");
+  const std::int64_t b_done = summaryNumber(b.out, R"(orders examined:\s+(\d+))");
+  // A was stopped mid-batch: at least one order it held was taken over, and each of those
+  // writes changed nothing (kAborted), the rest it had finished before the stop.
+  CHECK(a_lost >= 1);
+  CHECK(a_done + a_lost == 10);
+  CHECK(b_done == a_lost);
+  CHECK(env.count("SELECT COUNT(*) FROM order_transition") == 10);
+  CHECK(env.count("SELECT COUNT(*) FROM (SELECT order_id FROM order_transition GROUP BY "
+                  "order_id HAVING COUNT(*) > 1) x") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS' AND "
+                  "lease_owner IS NULL") == 10);
+}
+
+TEST_CASE(
+    "T6 (light): 10% injected faults never produce a wrong terminal state; all orders "
+    "correct within 2 runs after the faults stop",
+    "[sweep][integration][T6]") {
+  SweepEnv env;
+  const int n = 200;
+  makeOrders(env, "T6", n, t6Kind);
+  env.sim().controlJson(
+      "POST", "/sim/faults",
+      R"({"timeout":0.0125,"reset":0.0125,"http500":0.0125,"systemerror":0.0125,)"
+      R"("bad_sign":0.0125,"malformed":0.0125,"truncated":0.0125,"wrong_order":0.0125,)"
+      R"("timeout_hold_ms":1500})");
+
+  auto wrongTerminal = [&] {
+    return env.count(
+        "SELECT COUNT(*) FROM merchant_order WHERE "
+        "(state NOT IN ('NOTPAY','SUCCESS') AND CAST(SUBSTRING(out_trade_no, 4) AS UNSIGNED) % 4 "
+        "IN (0,1)) OR "
+        "(state <> 'NOTPAY' AND CAST(SUBSTRING(out_trade_no, 4) AS UNSIGNED) % 4 = 2) OR "
+        "(state NOT IN ('NOTPAY','CLOSED') AND CAST(SUBSTRING(out_trade_no, 4) AS UNSIGNED) % 4 "
+        "= 3)");
+  };
+  auto faulted = env.sweep();
+  INFO(faulted.out << faulted.err);
+  CHECK((faulted.exit_code == 0 || faulted.exit_code == 3));         // 3: RESPONSE_BAD_SIGNATURE
+  CHECK(summaryNumber(faulted.out, R"(not definitive (\d+))") > 0);  // the faults did happen
+  CHECK(wrongTerminal() == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM order_transition WHERE to_state IN "
+                  "('REVIEW','REVOKED','PAYERROR','REFUND')") == 0);
+
+  env.sim().controlJson("POST", "/sim/faults",
+                        R"({"timeout":0,"reset":0,"http500":0,"systemerror":0,"bad_sign":0,)"
+                        R"("malformed":0,"truncated":0,"wrong_order":0})");
+  auto allCorrect = [&] {
+    return env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS'") == n / 2 &&
+           env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'CLOSED'") == n / 4 &&
+           env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY'") == n / 4;
+  };
+  int runs = 0;
+  while (!allCorrect() && runs < 2) {
+    env.makeAllDue();
+    auto r = env.sweep();
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    ++runs;
+  }
+  CHECK(allCorrect());
+  CHECK(wrongTerminal() == 0);
+  // Every transition happened once, and the WeChat side agrees on every closed order.
+  CHECK(env.count("SELECT COUNT(*) FROM order_transition") == n / 2 + n / 4);
+  for (int i = 3; i < n; i += 4) {
+    INFO(i);
+    CHECK(env.simState(static_cast<std::size_t>(i % 2), "T6-" + std::to_string(i)) == "CLOSED");
+  }
+}
