@@ -8,6 +8,7 @@
 //   auto r = env.sweep();                         // runs WXRECON_BIN sweep --config ...
 #pragma once
 
+#include <Poco/Data/LOB.h>
 #include <Poco/Data/Session.h>
 
 #include <chrono>
@@ -15,10 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "common/hash.h"
+#include "common/secret.h"
 #include "common/time.h"
 #include "support/process.h"
 #include "support/sim_process.h"
 #include "support/test_db.h"
+#include "wechat/signer.h"
+#include "wechat/xml_codec.h"
 
 namespace wx::test {
 
@@ -143,6 +148,44 @@ class SweepEnv {
   std::string simState(std::size_t m, const std::string& no) {
     return sim_.controlJson("GET", "/sim/orders/" + no + "?mch_id=" + merchant(m).mch_id)
         ->getValue<std::string>("state");
+  }
+
+  // Stores a payment notification for order `no` of merchant `m` as a merchant's own endpoint
+  // would (DESIGN.md §4: the fixed columns; verdict advisory), signed with `key` (empty: the
+  // merchant's real key) in the merchant's sign type. time_end is `paid_s` from now.
+  void storeNotification(std::size_t m, const std::string& no, std::int64_t fee,
+                         const std::string& transaction_id, int paid_s,
+                         const std::string& key = "") {
+    using namespace Poco::Data::Keywords;
+    const auto& spec = merchant(m);
+    const auto when = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()) +
+                      std::chrono::seconds(paid_s);
+    FieldMap f{{"return_code", "SUCCESS"},
+               {"result_code", "SUCCESS"},
+               {"appid", appid(m)},
+               {"mch_id", spec.mch_id},
+               {"nonce_str", "n0nce" + no},
+               {"openid", "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
+               {"is_subscribe", "N"},
+               {"trade_type", "JSAPI"},
+               {"bank_type", "CMC"},
+               {"total_fee", std::to_string(fee)},
+               {"cash_fee", std::to_string(fee)},
+               {"fee_type", "CNY"},
+               {"transaction_id", transaction_id},
+               {"out_trade_no", no},
+               {"time_end", formatBeijingCompact(when)}};
+    const SignType type = spec.sign_type == "MD5" ? SignType::kMd5 : SignType::kHmacSha256;
+    signRequest(f, type, Secret(key.empty() ? spec.key : key));
+    std::string body = writeXmlFields(f);
+    std::string sha = sha256Hex(body), mch = spec.mch_id, app = appid(m), out = no,
+                txn = transaction_id, time_end = formatUtcSql(when);
+    Poco::Data::BLOB blob(reinterpret_cast<const unsigned char*>(body.data()), body.size());
+    auto s = db_.session();
+    s << "INSERT INTO payment_notification (mch_id, appid, out_trade_no, transaction_id, "
+         "total_fee, time_end, sign_ok, verdict, raw_body, body_sha256, received_at) VALUES "
+         "(?, ?, ?, ?, ?, ?, 1, 'ACCEPTED', ?, ?, NOW(3))",
+        use(mch), use(app), use(out), use(txn), use(fee), use(time_end), use(blob), use(sha), now;
   }
 
   // Every unfinished order (and every pending close confirmation) due now.
