@@ -8,8 +8,5 @@ int runBill(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconcili
 int runRerun(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
 int runReport(CommandContext& ctx) { return notBuiltYet(ctx, "finance reports (issue 7)"); }
 int runResolve(CommandContext& ctx) { return notBuiltYet(ctx, "discrepancy resolution (issue 7)"); }
-int runNotifyServer(CommandContext& ctx) {
-  return notBuiltYet(ctx, "the notification receiver (issue 6)");
-}
 
 }  // namespace wx

@@ -1,0 +1,464 @@
+#include "net/notify_server.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "common/log.h"
+#include "service/notification_verifier.h"
+#include "service/notify_confirmer.h"
+#include "storage/database.h"
+#include "storage/mysql_notification_store.h"
+
+namespace wx {
+
+using Poco::Net::HTTPResponse;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+using SteadyClock = std::chrono::steady_clock;
+
+const std::string& notifySuccessAck() {
+  static const std::string kAck =
+      "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg>"
+      "</xml>";
+  return kAck;
+}
+
+std::string notifyFailAck(const std::string& reason) {
+  // `reason` is one of our fixed texts: nothing from the request is echoed.
+  return "<xml><return_code><![CDATA[FAIL]]></return_code><return_msg><![CDATA[" + reason +
+         "]]></return_msg></xml>";
+}
+
+bool addressInCidrs(const std::string& address, const std::vector<std::string>& cidrs) {
+  Poco::Net::IPAddress ip;
+  if (!Poco::Net::IPAddress::tryParse(address, ip)) return false;
+  for (const auto& cidr : cidrs) {
+    const auto slash = cidr.find('/');
+    Poco::Net::IPAddress net;
+    if (!Poco::Net::IPAddress::tryParse(cidr.substr(0, slash), net)) continue;
+    if (net.family() != ip.family()) continue;
+    if (slash == std::string::npos) {
+      if (net == ip) return true;
+      continue;
+    }
+    const unsigned bits = static_cast<unsigned>(std::stoul(cidr.substr(slash + 1)));
+    const Poco::Net::IPAddress mask(bits, net.family());
+    if ((net & mask) == (ip & mask)) return true;
+  }
+  return false;
+}
+
+namespace {
+
+constexpr std::array<double, 11> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                             0.1,   0.25,   0.5,   1.0,  5.0};
+constexpr std::array<NotificationVerdict, 6> kVerdicts = {
+    NotificationVerdict::kAccepted,     NotificationVerdict::kDuplicate,
+    NotificationVerdict::kUnknownOrder, NotificationVerdict::kAmountMismatch,
+    NotificationVerdict::kBadSignature, NotificationVerdict::kMalformed};
+
+struct Metrics {
+  std::array<std::atomic<std::uint64_t>, 6> received{};  // by verdict (kVerdicts order)
+  std::atomic<std::uint64_t> acks{0};
+  std::map<std::string, std::atomic<std::uint64_t>> fails;  // fixed keys, created up front
+  std::atomic<std::uint64_t> stored_new{0}, stored_repeat{0}, bad_dropped{0};
+  std::array<std::atomic<std::uint64_t>, kBuckets.size()> latency_le{};
+  std::atomic<std::uint64_t> latency_count{0}, latency_sum_us{0};
+  std::atomic<std::uint64_t> confirm_queued{0}, confirm_overflow{0};
+
+  Metrics() {
+    for (const char* r :
+         {"not_genuine", "storage", "too_large", "bad_request", "timeout", "rate_limited"}) {
+      fails[r];
+    }
+  }
+  void observe(SteadyClock::duration d) {
+    const double s = std::chrono::duration<double>(d).count();
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      if (s <= kBuckets[i]) ++latency_le[i];
+    }
+    ++latency_count;
+    latency_sum_us += static_cast<std::uint64_t>(s * 1e6);
+  }
+};
+
+std::size_t verdictIndex(NotificationVerdict v) {
+  for (std::size_t i = 0; i < kVerdicts.size(); ++i) {
+    if (kVerdicts[i] == v) return i;
+  }
+  return kVerdicts.size() - 1;
+}
+
+// Unverified bodies stored per source address and wall-clock minute.
+class BadBodyLimiter {
+ public:
+  explicit BadBodyLimiter(int per_minute) : per_minute_(per_minute) {}
+  bool allow(const std::string& source) {
+    const auto minute = std::chrono::duration_cast<std::chrono::minutes>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (minute != minute_) {
+      minute_ = minute;
+      counts_.clear();
+    }
+    int& n = counts_[source];
+    if (n >= per_minute_) return false;
+    ++n;
+    return true;
+  }
+
+ private:
+  const int per_minute_;
+  std::mutex mu_;
+  long long minute_ = -1;
+  std::map<std::string, int> counts_;
+};
+
+}  // namespace
+
+struct NotifyServer::Impl {
+  const Config& config;
+  Database& db;
+  MySqlNotificationStore& store;
+  NotifyConfirmer* confirmer;
+  NotifyServerLimits limits;
+  Metrics metrics;
+  BadBodyLimiter limiter;
+  std::unique_ptr<Poco::ThreadPool> pool, admin_pool;
+  std::unique_ptr<Poco::Net::HTTPServer> server, admin;
+  std::string listen_address, admin_address;
+
+  Impl(const Config& c, Database& d, MySqlNotificationStore& s, NotifyConfirmer* n,
+       NotifyServerLimits l)
+      : config(c), db(d), store(s), confirmer(n), limits(l), limiter(c.notify.max_bad_per_minute) {}
+
+  void answer(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const std::string& body,
+              bool close = false) {
+    resp.setStatus(status);
+    resp.setContentType("text/xml; charset=utf-8");
+    resp.setContentLength(static_cast<std::streamsize>(body.size()));
+    if (close) resp.setKeepAlive(false);
+    resp.send() << body;
+  }
+  void fail(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const char* metric,
+            const std::string& reason, bool close = false) {
+    ++metrics.fails[metric];
+    answer(resp, status, notifyFailAck(reason), close);
+  }
+
+  std::string remoteAddr(HTTPServerRequest& req) const {
+    const std::string peer = req.clientAddress().host().toString();
+    if (config.notify.trusted_proxies.empty() || !req.has("X-Forwarded-For") ||
+        !addressInCidrs(peer, config.notify.trusted_proxies)) {
+      return peer;
+    }
+    std::string xff = req.get("X-Forwarded-For");
+    const auto comma = xff.rfind(',');
+    std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
+    const auto b = last.find_first_not_of(" \t");
+    const auto e = last.find_last_not_of(" \t");
+    last = b == std::string::npos ? "" : last.substr(b, e - b + 1);
+    Poco::Net::IPAddress ip;
+    return Poco::Net::IPAddress::tryParse(last, ip) ? ip.toString() : peer;
+  }
+
+  // Reads the body: kOk, kTooLarge (read stopped at cap + 1), kTimeout, kBad.
+  enum class Read { kOk, kTooLarge, kTimeout, kBad };
+  Read readBody(HTTPServerRequest& req, std::string& body) {
+    const std::size_t cap = static_cast<std::size_t>(config.notify.max_body_bytes);
+    if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(cap)) {
+      return Read::kTooLarge;
+    }
+    const auto deadline = SteadyClock::now() + std::chrono::milliseconds(limits.body_deadline_ms);
+    std::streambuf* sb = req.stream().rdbuf();
+    char buf[4096];
+    try {
+      for (;;) {
+        // Each refill is one socket read bounded by io_timeout_ms; the deadline bounds the sum.
+        const int c = sb->sgetc();
+        if (c == std::char_traits<char>::eof()) break;
+        const std::streamsize avail = std::max<std::streamsize>(1, sb->in_avail());
+        const std::size_t room = cap + 1 - body.size();
+        const std::streamsize n =
+            sb->sgetn(buf, std::min<std::streamsize>({avail, static_cast<std::streamsize>(room),
+                                                      static_cast<std::streamsize>(sizeof buf)}));
+        body.append(buf, static_cast<std::size_t>(n));
+        if (body.size() > cap) return Read::kTooLarge;
+        if (SteadyClock::now() > deadline) return Read::kTimeout;
+      }
+    } catch (const Poco::TimeoutException&) {
+      return Read::kTimeout;
+    } catch (const Poco::Exception&) {
+      return Read::kBad;
+    }
+    if (req.hasContentLength() &&
+        static_cast<Poco::Int64>(body.size()) != req.getContentLength64()) {
+      return Read::kBad;
+    }
+    return Read::kOk;
+  }
+
+  void handleNotification(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    const auto started = SteadyClock::now();
+    std::string body;
+    const Read r = readBody(req, body);
+    if (r == Read::kTooLarge) {
+      return fail(resp, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", "body too large",
+                  true);
+    }
+    if (r == Read::kTimeout) {
+      return fail(resp, HTTPResponse::HTTP_REQUEST_TIMEOUT, "timeout", "body too slow", true);
+    }
+    if (r == Read::kBad) {
+      return fail(resp, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "incomplete body", true);
+    }
+    ReceivedBody rb;
+    rb.remote_addr = remoteAddr(req);
+    rb.verified = verifyNotification(body, config.merchants,
+                                     static_cast<std::size_t>(config.notify.max_body_bytes));
+    rb.configured_mch = config.findMerchant(rb.verified.mch_id) != nullptr;
+    const bool unverified = !rb.verified.sign_ok;
+    if (unverified && !limiter.allow(rb.remote_addr)) {
+      ++metrics.bad_dropped;
+      ++metrics.received[verdictIndex(rb.verified.verdict)];
+      return fail(resp, HTTPResponse::HTTP_OK, "rate_limited", "verification failed");
+    }
+    rb.raw_body = std::move(body);
+    auto stored = store.receive(rb);
+    if (!stored) {
+      logError("notify.store_failed",
+               {{"remote_addr", rb.remote_addr}, {"error", stored.status().message()}});
+      metrics.observe(SteadyClock::now() - started);
+      return fail(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "storage", "storage unavailable");
+    }
+    const ReceiveResult& res = *stored;
+    ++metrics.received[verdictIndex(res.verdict)];
+    ++(res.new_row ? metrics.stored_new : metrics.stored_repeat);
+    logInfo("notify.received", {{"verdict", notificationVerdictName(res.verdict)},
+                                {"id", std::to_string(res.id)},
+                                {"times_received", std::to_string(res.times_received)},
+                                {"remote_addr", rb.remote_addr},
+                                {"reason", rb.verified.reason.substr(0, 160)}});
+    if (!isGenuineVerdict(res.verdict)) {
+      metrics.observe(SteadyClock::now() - started);
+      return fail(
+          resp, HTTPResponse::HTTP_OK, "not_genuine",
+          res.verdict == NotificationVerdict::kMalformed ? "malformed" : "verification failed");
+    }
+    // Committed: acknowledge (invariant 9), then queue the confirmation.
+    answer(resp, HTTPResponse::HTTP_OK, notifySuccessAck());
+    ++metrics.acks;
+    metrics.observe(SteadyClock::now() - started);
+    if (confirmer != nullptr && res.order && isUnfinished(res.order->state) &&
+        res.verdict != NotificationVerdict::kUnknownOrder) {
+      const auto q = confirmer->enqueue(res.order->mch_id, res.order->out_trade_no);
+      if (q == NotifyConfirmer::Enqueued::kQueued) ++metrics.confirm_queued;
+      if (q == NotifyConfirmer::Enqueued::kFull || q == NotifyConfirmer::Enqueued::kStopped) {
+        ++metrics.confirm_overflow;
+        Status st = confirmer->markDueNow(res.order->mch_id, res.order->out_trade_no);
+        if (!st.isOk()) logWarning("notify.mark_due_failed", {{"error", st.message()}});
+      }
+    }
+  }
+
+  void handleAdmin(HTTPServerRequest& req, HTTPServerResponse& resp) {
+    const std::string path = Poco::URI(req.getURI()).getPath();
+    resp.setContentType("text/plain; charset=utf-8");
+    if (req.getMethod() != "GET") {
+      resp.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
+      resp.send() << "GET only\n";
+    } else if (path == "/healthz") {
+      Status st = db.run("healthz",
+                         [](Poco::Data::Session& s) {
+                           int one = 0;
+                           s << "SELECT 1", Poco::Data::Keywords::into(one),
+                               Poco::Data::Keywords::now;
+                         },
+                         {false, 1});
+      resp.setStatus(st.isOk() ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+      resp.send() << (st.isOk() ? "ok\n" : "database unreachable\n");
+    } else if (path == "/metrics") {
+      resp.setContentType("text/plain; version=0.0.4");
+      resp.send() << metricsText();
+    } else {
+      resp.setStatus(HTTPResponse::HTTP_NOT_FOUND);
+      resp.send() << "not found\n";
+    }
+  }
+
+  std::string metricsText() const {
+    std::ostringstream os;
+    os << "# HELP wxrecon_notify_received_total Notification bodies received, by verdict.\n"
+          "# TYPE wxrecon_notify_received_total counter\n";
+    for (std::size_t i = 0; i < kVerdicts.size(); ++i) {
+      os << "wxrecon_notify_received_total{verdict=\"" << notificationVerdictName(kVerdicts[i])
+         << "\"} " << metrics.received[i].load() << "\n";
+    }
+    os << "# TYPE wxrecon_notify_acks_total counter\nwxrecon_notify_acks_total "
+       << metrics.acks.load() << "\n# TYPE wxrecon_notify_fails_total counter\n";
+    for (const auto& [reason, n] : metrics.fails) {
+      os << "wxrecon_notify_fails_total{reason=\"" << reason << "\"} " << n.load() << "\n";
+    }
+    os << "# TYPE wxrecon_notify_stored_total counter\n"
+       << "wxrecon_notify_stored_total{row=\"new\"} " << metrics.stored_new.load() << "\n"
+       << "wxrecon_notify_stored_total{row=\"repeat\"} " << metrics.stored_repeat.load() << "\n"
+       << "# TYPE wxrecon_notify_bad_dropped_total counter\nwxrecon_notify_bad_dropped_total "
+       << metrics.bad_dropped.load() << "\n"
+       << "# TYPE wxrecon_notify_confirm_queued_total counter\n"
+       << "wxrecon_notify_confirm_queued_total " << metrics.confirm_queued.load() << "\n"
+       << "# TYPE wxrecon_notify_confirm_overflow_total counter\n"
+       << "wxrecon_notify_confirm_overflow_total " << metrics.confirm_overflow.load() << "\n";
+    if (confirmer != nullptr) {
+      const ConfirmStats c = confirmer->stats();
+      os << "# TYPE wxrecon_notify_confirmed_total counter\nwxrecon_notify_confirmed_total "
+         << c.confirmed << "\n# TYPE wxrecon_notify_confirm_queue gauge\n"
+         << "wxrecon_notify_confirm_queue " << confirmer->queued() << "\n";
+    }
+    os << "# HELP wxrecon_notify_ack_seconds Time from headers to the answer of a stored body.\n"
+          "# TYPE wxrecon_notify_ack_seconds histogram\n";
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      os << "wxrecon_notify_ack_seconds_bucket{le=\"" << kBuckets[i] << "\"} "
+         << metrics.latency_le[i].load() << "\n";
+    }
+    os << "wxrecon_notify_ack_seconds_bucket{le=\"+Inf\"} " << metrics.latency_count.load()
+       << "\nwxrecon_notify_ack_seconds_sum " << metrics.latency_sum_us.load() / 1e6
+       << "\nwxrecon_notify_ack_seconds_count " << metrics.latency_count.load() << "\n";
+    return os.str();
+  }
+};
+
+namespace {
+
+class FnHandler : public Poco::Net::HTTPRequestHandler {
+ public:
+  using Fn = std::function<void(HTTPServerRequest&, HTTPServerResponse&)>;
+  explicit FnHandler(Fn fn) : fn_(std::move(fn)) {}
+  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override { fn_(req, resp); }
+
+ private:
+  Fn fn_;
+};
+
+class NotifyFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  NotifyFactory(NotifyServer::Impl& impl, bool admin) : impl_(impl), admin_(admin) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest& req) override {
+    NotifyServer::Impl& impl = impl_;
+    if (admin_) {
+      return new FnHandler(
+          [&impl](HTTPServerRequest& q, HTTPServerResponse& r) { impl.handleAdmin(q, r); });
+    }
+    const std::string path = Poco::URI(req.getURI()).getPath();
+    if (path != impl.config.notify.path) {
+      return new FnHandler([](HTTPServerRequest&, HTTPServerResponse& r) {
+        r.setStatus(HTTPResponse::HTTP_NOT_FOUND);
+        r.setKeepAlive(false);
+        r.setContentLength(0);
+        r.send();
+      });
+    }
+    if (req.getMethod() != "POST") {
+      return new FnHandler([](HTTPServerRequest&, HTTPServerResponse& r) {
+        r.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
+        r.set("Allow", "POST");
+        r.setKeepAlive(false);
+        r.setContentLength(0);
+        r.send();
+      });
+    }
+    return new FnHandler(
+        [&impl](HTTPServerRequest& q, HTTPServerResponse& r) { impl.handleNotification(q, r); });
+  }
+
+ private:
+  NotifyServer::Impl& impl_;
+  bool admin_;
+};
+
+std::string hostPort(const Poco::Net::SocketAddress& a) {
+  return a.host().toString() + ":" + std::to_string(a.port());
+}
+
+}  // namespace
+
+NotifyServer::NotifyServer(const Config& config, Database& db, MySqlNotificationStore& store,
+                           NotifyConfirmer* confirmer, NotifyServerLimits limits)
+    : impl_(std::make_unique<Impl>(config, db, store, confirmer, limits)) {}
+
+NotifyServer::~NotifyServer() { stop(0); }
+
+void NotifyServer::start() {
+  Impl& m = *impl_;
+  Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(m.config.notify.listen), 1024};
+  Poco::Net::ServerSocket admin_socket{Poco::Net::SocketAddress(m.config.notify.admin_listen), 64};
+  m.listen_address = hostPort(socket.address());
+  m.admin_address = hostPort(admin_socket.address());
+
+  auto* params = new Poco::Net::HTTPServerParams;
+  params->setTimeout(Poco::Timespan(static_cast<long>(m.limits.io_timeout_ms) * 1000));
+  params->setKeepAlive(true);
+  params->setKeepAliveTimeout(
+      Poco::Timespan(static_cast<long>(m.limits.keep_alive_idle_ms) * 1000));
+  params->setMaxKeepAliveRequests(10000);
+  params->setMaxThreads(m.limits.max_threads);
+  params->setMaxQueued(m.limits.max_queued);
+  params->setServerName("wxrecon");
+  // Poco's default ThreadPool holds 16 threads: give the server its own, sized as maxThreads.
+  m.pool = std::make_unique<Poco::ThreadPool>(4, m.limits.max_threads + 4, 60);
+  m.server =
+      std::make_unique<Poco::Net::HTTPServer>(new NotifyFactory(m, false), *m.pool, socket, params);
+
+  auto* admin_params = new Poco::Net::HTTPServerParams;
+  admin_params->setTimeout(Poco::Timespan(static_cast<long>(m.limits.io_timeout_ms) * 1000));
+  admin_params->setKeepAlive(false);
+  admin_params->setMaxThreads(4);
+  admin_params->setMaxQueued(64);
+  m.admin_pool = std::make_unique<Poco::ThreadPool>(1, 8, 60);
+  m.admin = std::make_unique<Poco::Net::HTTPServer>(new NotifyFactory(m, true), *m.admin_pool,
+                                                    admin_socket, admin_params);
+  m.server->start();
+  m.admin->start();
+}
+
+void NotifyServer::stop(int grace_ms) {
+  Impl& m = *impl_;
+  if (m.server) {
+    m.server->stop();  // stop accepting
+    const auto deadline = SteadyClock::now() + std::chrono::milliseconds(grace_ms);
+    while (m.server->currentConnections() > 0 && SteadyClock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    m.server->stopAll(true);
+    m.server.reset();
+  }
+  if (m.admin) {
+    m.admin->stopAll(true);
+    m.admin.reset();
+  }
+  if (m.pool) m.pool->joinAll();
+  if (m.admin_pool) m.admin_pool->joinAll();
+}
+
+std::string NotifyServer::listenAddress() const { return impl_->listen_address; }
+std::string NotifyServer::adminAddress() const { return impl_->admin_address; }
+std::string NotifyServer::metricsText() const { return impl_->metricsText(); }
+
+}  // namespace wx

@@ -1,0 +1,86 @@
+// notify-server's HTTP side (DESIGN.md §1, §8 [notify]; RELIABILITY.md invariants 9, 14, 17).
+//
+// Two Poco HTTPServers:
+//   - `notify.listen` serves only POST `notify.path` (other paths 404, other methods 405);
+//   - `notify.admin_listen` serves GET /healthz (database reachable) and /metrics (Prometheus).
+// A notification request: the body is read up to `notify.max_body_bytes` (a larger
+// Content-Length is refused before reading; a chunked body is cut at cap + 1 byte: 413, the
+// connection is closed), within a total body deadline; then verified (one hardened parse),
+// stored (MySqlNotificationStore::receive, one transaction), and only after the commit answered:
+//   SUCCESS (byte-exact WeChat ack) for ACCEPTED, DUPLICATE, UNKNOWN_ORDER, AMOUNT_MISMATCH —
+//     genuine and recorded, so WeChat may stop resending;
+//   FAIL for BAD_SIGNATURE and MALFORMED (not genuine: a forgery never gets SUCCESS), and for
+//     anything that could not be stored (database down: WeChat resends; nothing is lost).
+// Unverified bodies are stored up to `notify.max_bad_per_minute` per source address per minute,
+// then only counted (metric wxrecon_notify_bad_dropped_total).
+// A genuine body for an unfinished order is queued for confirmation after the answer is sent.
+// remote_addr: the peer, or the last X-Forwarded-For hop when the peer is a trusted proxy.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/config.h"
+
+namespace wx {
+
+class Database;
+class MySqlNotificationStore;
+class NotifyConfirmer;
+
+struct NotifyServerLimits {
+  // Per-receive socket timeout: a new connection must send its first request, and every read
+  // of headers or body must make progress, within this (RELIABILITY.md invariant 17).
+  int io_timeout_ms = 500;
+  // Idle keep-alive connections are closed after this.
+  int keep_alive_idle_ms = 2000;
+  // A body must be complete this long after its headers (slow-body clients).
+  int body_deadline_ms = 2000;
+  // Worker threads = connections served at once. 128: the benchmark's 64 keep-alive clients
+  // each hold a thread between requests (up to keep_alive_idle_ms), plus headroom for WeChat's
+  // parallel senders and for slow clients, each held at most io_timeout_ms per read. Threads
+  // mostly wait on the database commit, so 2 cores serve them.
+  int max_threads = 128;
+  // Accepted connections waiting for a thread; Poco closes connections beyond it. 4096 absorbs
+  // a burst of 500+ slow connections without refusing a genuine one (a queued connection costs
+  // one fd; file descriptors are raised by the systemd unit).
+  int max_queued = 4096;
+};
+
+class NotifyServer {
+ public:
+  // `confirmer` may be null (no confirmation). References must outlive the server.
+  NotifyServer(const Config& config, Database& db, MySqlNotificationStore& store,
+               NotifyConfirmer* confirmer, NotifyServerLimits limits = {});
+  ~NotifyServer();
+  NotifyServer(const NotifyServer&) = delete;
+  NotifyServer& operator=(const NotifyServer&) = delete;
+
+  // Binds both addresses (port 0: ephemeral) and starts serving. Throws Poco::Exception when
+  // an address cannot be bound.
+  void start();
+  // Stops accepting, waits up to `grace_ms` for requests in flight, then closes the rest.
+  void stop(int grace_ms);
+
+  // The bound addresses, "host:port" (after start()).
+  std::string listenAddress() const;
+  std::string adminAddress() const;
+
+  // The Prometheus text of /metrics.
+  std::string metricsText() const;
+
+  struct Impl;  // in the .cpp (public so its handler classes can reach it)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The byte-exact acknowledgements.
+const std::string& notifySuccessAck();
+std::string notifyFailAck(const std::string& reason);
+
+// True when `address` (IPv4/IPv6 text) is inside one of the CIDRs (or equal to a bare address).
+bool addressInCidrs(const std::string& address, const std::vector<std::string>& cidrs);
+
+}  // namespace wx

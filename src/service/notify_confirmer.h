@@ -1,0 +1,96 @@
+// Confirmation of genuine notifications (DESIGN.md §5 evidence rule, §9): a verified
+// notification for an unfinished order triggers an orderquery, never a state by itself (unless
+// policy.notification_is_evidence). Work goes through a bounded in-process queue — each order at
+// most once in it — served by a few worker threads:
+//   claim the order like the sweep (skipped when leased elsewhere), re-read and re-verify its
+//   stored notifications, decide() (Step::kNotification first when notification_is_evidence,
+//   then Step::kCheck with source kNotify), perform the actions (orderquery, refundquery; never
+//   closeorder from here: such an order is released for the sweep), OrderStore::apply.
+// When the queue is full, the order is left due now (next_check_at = NULL) for the next sweep.
+// enqueue() never blocks on the network or the database (except markDueNow on overflow, one
+// short UPDATE, done by the caller after the acknowledgement).
+// Thread-safe. stop(): workers finish the order in hand; orders still queued are left due now.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "app/config.h"
+#include "common/clock.h"
+#include "service/stores.h"
+#include "wechat/pay_client.h"
+
+namespace wx {
+
+// The storage calls the confirmation needs beyond OrderStore/NotificationStore.
+struct ConfirmStorage {
+  // Claims one unfinished order whatever its schedule; empty when finished or leased.
+  std::function<Result<std::optional<Order>>(const std::string& mch_id,
+                                             const std::string& out_trade_no,
+                                             const std::string& owner, int lease_s)>
+      claim_one;
+  // Leaves the order due now for the sweep.
+  std::function<Status(const std::string& mch_id, const std::string& out_trade_no)> mark_due_now;
+};
+
+struct ConfirmStats {
+  std::uint64_t enqueued = 0, already_queued = 0, overflow = 0, confirmed = 0, skipped_leased = 0,
+                transitions = 0, failures = 0, wechat_calls = 0;
+};
+
+class NotifyConfirmer {
+ public:
+  // References must outlive the confirmer. `owner` names this process in leases.
+  NotifyConfirmer(const Config& config, OrderStore& orders, NotificationStore& notifications,
+                  ConfirmStorage storage, PayClient& client, const Clock& clock,
+                  std::int64_t run_id, std::string owner, std::size_t capacity, int workers);
+  ~NotifyConfirmer();
+  NotifyConfirmer(const NotifyConfirmer&) = delete;
+  NotifyConfirmer& operator=(const NotifyConfirmer&) = delete;
+
+  enum class Enqueued { kQueued, kAlreadyQueued, kFull, kStopped };
+  // Queues (mch_id, out_trade_no) unless already queued. kFull/kStopped: the caller leaves the
+  // order due now (markDueNow) so the sweep confirms it.
+  Enqueued enqueue(const std::string& mch_id, const std::string& out_trade_no);
+  Status markDueNow(const std::string& mch_id, const std::string& out_trade_no) {
+    return storage_.mark_due_now(mch_id, out_trade_no);
+  }
+
+  // Stops accepting, lets workers finish the order in hand, leaves queued orders due now.
+  void stop();
+  ConfirmStats stats() const;
+  std::size_t queued() const;
+
+ private:
+  using Key = std::pair<std::string, std::string>;
+  void work();
+  void confirm(const Key& key);
+
+  const Config& config_;
+  OrderStore& orders_;
+  NotificationStore& notifications_;
+  ConfirmStorage storage_;
+  PayClient& client_;
+  const Clock& clock_;
+  const std::int64_t run_id_;
+  const std::string owner_;
+  const std::size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Key> queue_;
+  std::set<Key> queued_;
+  bool stopping_ = false;
+  ConfirmStats stats_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace wx

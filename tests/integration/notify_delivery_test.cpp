@@ -1,0 +1,181 @@
+// notify-server end to end: wxpay-sim sends real notifications (MD5 and HMAC-SHA256) to the real
+// `wxrecon notify-server`; they are acknowledged byte-exactly, stored once, and confirmed by an
+// orderquery (order SUCCESS, order_transition.source = notify). RELIABILITY.md T7: 50 parallel
+// copies of each notification for 200 orders.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include "integration/notify_fixture.h"
+
+using namespace wx;
+using namespace wx::test;
+using namespace Poco::Data::Keywords;
+
+TEST_CASE("notify-server: simulator notifications (MD5 and HMAC) are acked, stored once, confirmed",
+          "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerProcess server(sim, tdb.iniDbSection());
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NSMD5001", 888, server.notifyUrl());
+  createOrder(sim, s, "10000200", "wxother00000000001", "NSHMAC01", 1999, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/NSMD5001/pay", R"({"notify":"deliver"})");
+  sim.controlJson("POST", "/sim/orders/NSHMAC01/pay", R"({"notify":"deliver","twice":true})");
+  advanceSim(sim, 0);
+
+  for (const char* no : {"NSMD5001", "NSHMAC01"}) {
+    INFO(no);
+    auto log = sim.controlJson("GET", std::string("/sim/notifications?out_trade_no=") + no)
+                   ->getArray("notifications");
+    REQUIRE(log->size() >= 1);
+    for (std::size_t i = 0; i < log->size(); ++i) {
+      CHECK(log->getObject(static_cast<unsigned>(i))->getValue<bool>("ack_valid"));
+    }
+    CHECK(queryCount(s, std::string("SELECT COUNT(*) FROM payment_notification WHERE "
+                                    "out_trade_no = '") +
+                            no + "'") == 1);
+    CHECK(queryCount(s, std::string("SELECT COUNT(*) FROM payment_notification WHERE "
+                                    "out_trade_no = '") +
+                            no +
+                            "' AND verdict = 'ACCEPTED' AND "
+                            "sign_ok = 1 AND times_received = " +
+                            std::to_string(log->size())) == 1);
+  }
+  // Confirmed by the orderquery the notification triggered.
+  CHECK(waitForCount(s,
+                     "SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS' AND "
+                     "transaction_id IS NOT NULL AND paid_at IS NOT NULL",
+                     2) == 2);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM order_transition WHERE source = 'notify' AND "
+                   "from_state = 'NOTPAY' AND to_state = 'SUCCESS'") == 2);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition") == 2);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM discrepancy") == 0);
+
+  // The answer itself, byte for byte, for a replay of a stored body.
+  const std::string raw =
+      queryBlob(s, "SELECT raw_body FROM payment_notification WHERE out_trade_no = 'NSMD5001'");
+  auto r = server.post(raw);
+  CHECK(r.status == 200);
+  CHECK(r.body == notifyAckSuccess());
+  CHECK(queryCount(s,
+                   "SELECT times_received FROM payment_notification WHERE "
+                   "out_trade_no = 'NSMD5001'") == 2);
+
+  // Admin endpoints live only on admin_listen.
+  CHECK(httpExchange(server.admin(), "GET", "/healthz").status == 200);
+  auto metrics = httpExchange(server.admin(), "GET", "/metrics");
+  CHECK(metrics.body.find("wxrecon_notify_received_total{verdict=\"ACCEPTED\"}") !=
+        std::string::npos);
+  CHECK(httpExchange(server.base(), "GET", "/healthz").status == 404);
+  CHECK(httpExchange(server.base(), "GET", "/wxpay/notify").status == 405);
+  CHECK(server.post(raw, "/other").status == 404);
+
+  // SIGHUP does not kill it; SIGTERM stops it cleanly and closes its recon_run row.
+  ::kill(server.pid(), SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(server.running());
+  CHECK(server.post(raw).body == notifyAckSuccess());
+  CHECK(server.stop() == 0);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM recon_run WHERE kind = 'notify' AND status = 'OK' "
+                   "AND finished_at IS NOT NULL") == 1);
+}
+
+TEST_CASE("notify-server: T7 — 50 parallel copies of each notification for 200 orders",
+          "[integration][notify-server][t7]") {
+  constexpr int kOrders = 200;
+  constexpr int kCopies = 50;
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerProcess server(sim, tdb.iniDbSection());
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kOrders; ++i) {
+    const bool md5 = i % 2 == 0;
+    const std::string no = "T7ORD" + std::to_string(1000 + i);
+    createOrder(sim, s, md5 ? "10000100" : "10000200",
+                md5 ? "wx2421b1c4370ec43b" : "wxother00000000001", no, 100 + i, server.notifyUrl());
+    // The simulator records the payment; the copies are posted by this test (WeChat's several
+    // senders), all at once.
+    sim.controlJson("POST", "/sim/orders/" + no + "/pay", R"({"notify":"lose"})");
+    bodies.push_back(server.body(no));
+  }
+
+  std::atomic<int> acked{0}, not_acked{0};
+  std::vector<std::thread> senders;
+  const auto started = std::chrono::steady_clock::now();
+  std::atomic<long long> slowest_ms{0};
+  for (int c = 0; c < kCopies; ++c) {
+    senders.emplace_back([&, c] {
+      Poco::URI uri(server.base());
+      Poco::Net::HTTPClientSession session(uri.getHost(), uri.getPort());
+      session.setTimeout(Poco::Timespan(10, 0));
+      for (int k = 0; k < kOrders; ++k) {
+        const std::string& body = bodies[static_cast<std::size_t>((k + c) % kOrders)];
+        try {
+          const auto t0 = std::chrono::steady_clock::now();
+          Poco::Net::HTTPRequest req("POST", "/wxpay/notify", Poco::Net::HTTPMessage::HTTP_1_1);
+          req.setContentLength(static_cast<std::streamsize>(body.size()));
+          req.setKeepAlive(true);
+          session.sendRequest(req) << body;
+          Poco::Net::HTTPResponse resp;
+          std::istream& in = session.receiveResponse(resp);
+          std::string answer((std::istreambuf_iterator<char>(in)), {});
+          const long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now() - t0)
+                                   .count();
+          long long prev = slowest_ms.load();
+          while (ms > prev && !slowest_ms.compare_exchange_weak(prev, ms)) {
+          }
+          if (resp.getStatus() == 200 && answer == notifyAckSuccess()) {
+            ++acked;
+          } else {
+            ++not_acked;
+          }
+        } catch (const Poco::Exception&) {
+          ++not_acked;
+          session.reset();
+        }
+      }
+    });
+  }
+  for (auto& t : senders) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  WARN("T7: " << kOrders * kCopies << " posts in " << seconds << " s, slowest ack "
+              << slowest_ms.load() << " ms");
+  CHECK(acked == kOrders * kCopies);
+  CHECK(not_acked == 0);
+  CHECK(slowest_ms.load() < 5000);
+
+  // One row per order, counting every copy; all ACCEPTED.
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification") == kOrders);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM payment_notification WHERE verdict = 'ACCEPTED' "
+                   "AND times_received = " +
+                       std::to_string(kCopies)) == kOrders);
+  // Exactly one transition per order, from the confirmation.
+  CHECK(waitForCount(s, "SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS'", kOrders,
+                     std::chrono::seconds(60)) == kOrders);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition") == kOrders);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(DISTINCT order_id) FROM order_transition WHERE "
+                   "source = 'notify' AND to_state = 'SUCCESS'") == kOrders);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM discrepancy") == 0);
+
+  // Replays after confirmation: acknowledged, counted, no transition.
+  for (int i = 0; i < 5; ++i) CHECK(server.post(bodies[0]).body == notifyAckSuccess());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition") == kOrders);
+  CHECK(queryCount(s, "SELECT MAX(times_received) FROM payment_notification") == kCopies + 5);
+  CHECK(server.stop() == 0);
+}
