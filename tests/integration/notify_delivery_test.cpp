@@ -179,3 +179,88 @@ TEST_CASE("notify-server: T7 — 50 parallel copies of each notification for 200
   CHECK(queryCount(s, "SELECT MAX(times_received) FROM payment_notification") == kCopies + 5);
   CHECK(server.stop() == 0);
 }
+
+TEST_CASE("notify-server: DUPLICATE, UNKNOWN_ORDER and AMOUNT_MISMATCH are recorded and acked",
+          "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerProcess server(sim, tdb.iniDbSection());
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+
+  // DUPLICATE: the same payment in other bytes (another nonce) after an ACCEPTED one.
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "VERD0001", 100, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/VERD0001/pay", R"({"notify":"lose"})");
+  CHECK(server.post(server.body("VERD0001")).body == notifyAckSuccess());
+  CHECK(server.post(server.body("VERD0001", {{"nonce_str", "OTHERNONCE"}})).body ==
+        notifyAckSuccess());
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM payment_notification WHERE out_trade_no = "
+                   "'VERD0001' AND verdict = 'ACCEPTED'") == 1);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM payment_notification WHERE out_trade_no = "
+                   "'VERD0001' AND verdict = 'DUPLICATE'") == 1);
+
+  // UNKNOWN_ORDER: paid at WeChat, not in merchant_order.
+  sim.controlJson("POST", "/sim/orders",
+                  R"({"mch_id":"10000100","appid":"wx2421b1c4370ec43b","out_trade_no":"VERD0002",)"
+                  R"("total_fee":200})");
+  sim.controlJson("POST", "/sim/orders/VERD0002/pay", R"({"notify":"lose"})");
+  const std::string unknown = server.body("VERD0002");
+  CHECK(server.post(unknown).body == notifyAckSuccess());
+  CHECK(server.post(unknown).body == notifyAckSuccess());
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM payment_notification WHERE out_trade_no = "
+                   "'VERD0002' AND verdict = 'UNKNOWN_ORDER' AND times_received = 2") == 1);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM discrepancy WHERE kind = 'NOTIFY_UNKNOWN_ORDER' AND "
+                   "out_trade_no = 'VERD0002' AND severity = 'MEDIUM'") == 1);
+
+  // AMOUNT_MISMATCH: paid 299 for a 300 order; recorded, raised, and the query moves the order
+  // to REVIEW (WeChat's total_fee differs too), never SUCCESS.
+  createOrder(sim, s, "10000200", "wxother00000000001", "VERD0003", 300, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/VERD0003/pay", R"({"notify":"lose","paid_fee":299})");
+  CHECK(server.post(server.body("VERD0003")).body == notifyAckSuccess());
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM payment_notification WHERE out_trade_no = "
+                   "'VERD0003' AND verdict = 'AMOUNT_MISMATCH'") == 1);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM discrepancy WHERE kind = 'AMOUNT_MISMATCH' AND "
+                   "out_trade_no = 'VERD0003' AND severity = 'HIGH'") == 1);
+  CHECK(waitForCount(s,
+                     "SELECT COUNT(*) FROM merchant_order WHERE out_trade_no = 'VERD0003' "
+                     "AND state = 'REVIEW'",
+                     1) == 1);
+  CHECK(waitForCount(s,
+                     "SELECT COUNT(*) FROM merchant_order WHERE out_trade_no = 'VERD0001' "
+                     "AND state = 'SUCCESS'",
+                     1) == 1);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS' AND "
+                   "out_trade_no = 'VERD0003'") == 0);
+  CHECK(server.stop() == 0);
+}
+
+TEST_CASE("notify-server: a leased order is skipped by the confirmation and left to the sweep",
+          "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerProcess server(sim, tdb.iniDbSection());
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "LEASE001", 100, server.notifyUrl());
+  s << "UPDATE merchant_order SET lease_owner = 'sweep-elsewhere', lease_until = NOW(3) + "
+       "INTERVAL 1 HOUR, lease_generation = 7",
+      Poco::Data::Keywords::now;
+  sim.controlJson("POST", "/sim/orders/LEASE001/pay", R"({"notify":"deliver"})");
+  advanceSim(sim, 0);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification WHERE verdict = 'ACCEPTED'") == 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY' AND "
+                   "lease_owner = 'sweep-elsewhere' AND lease_generation = 7") == 1);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition") == 0);
+  CHECK(server.stop() == 0);
+}
