@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The one-command local runner (README quick start; DESIGN.md §3). On a fresh Debian 12 machine
 # as root: installs what is missing, builds, starts a private MariaDB under .local/ (own
-# datadir, socket and port; no system service), creates a clean database, migrates it (twice:
-# the second is a no-op), and reports. Each run starts clean and gives the same result.
+# datadir, socket and port; no system service) and wxpay-sim on loopback, creates a clean
+# database, migrates it (twice: the second is a no-op), seeds the Beijing day before yesterday
+# in both (two merchants, MD5 and HMAC), runs `wxrecon sweep`, and shows what it decided. Each
+# run starts clean and gives the same result; everything it started is stopped on exit.
 #
-# Steps that later work adds are listed at the end as pending: wxpay-sim and notify-server on
-# loopback, seeding the Beijing day before yesterday, sweep, bill, and the report paths.
+# Steps that later work adds are listed at the end as pending: notify-server receiving the
+# simulator's notifications, `wxrecon bill` for that day, and the report paths.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -82,16 +84,83 @@ echo "== migrate"
 build/wxrecon migrate --config "$local_dir/wxrecon.ini"
 echo "== migrate again (a no-op)"
 build/wxrecon migrate --config "$local_dir/wxrecon.ini"
-tables=$(sql -N -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='wxrecon_local'")
-echo "database wxrecon_local: $tables tables"
+
+# ---- wxpay-sim on loopback, with the same merchants and keys ----
+sim_port=${WXRECON_LOCAL_SIM_PORT:-18080}
+echo "== wxpay-sim on 127.0.0.1:$sim_port"
+build/wxpay-sim --config "$local_dir/wxrecon.ini" --listen "127.0.0.1:$sim_port" --seed 1 \
+  >"$local_dir/sim.log" 2>&1 &
+sim_pid=$!
+stop_all() {
+  kill "$sim_pid" 2>/dev/null || true
+  wait "$sim_pid" 2>/dev/null || true
+  stop_db
+}
+trap stop_all EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$local_dir/sim.log" 2>/dev/null && break
+  sleep 0.1
+done
+sim="http://127.0.0.1:$sim_port"
+ctl() { curl -fsS -X "$1" "$sim$2" -H 'Content-Type: application/json' ${3:+-d "$3"} >/dev/null; }
+
+# ---- seed the Beijing day before yesterday in both the database and the simulator ----
+# Beijing "today" computed explicitly (UTC+8), whatever TZ this machine has.
+day=$(date -u -d "@$(( $(date -u +%s) + 8 * 3600 - 2 * 86400 ))" +%Y-%m-%d)
+day_start_utc=$(date -u -d "$day 00:00:00 UTC - 8 hours" +%s)
+echo "== seeding Beijing day $day (2 merchants x 20 orders)"
+seed_sql=$local_dir/seed.sql
+: >"$seed_sql"
+for m in 1900000101:wxlocal0000shopa01 1900000102:wxlocal0000shopb01; do
+  mch=${m%%:*}; appid=${m##*:}
+  for i in $(seq 0 19); do
+    no="L${mch: -1}$(printf '%03d' "$i")"
+    fee=$(( 100 + i * 37 ))
+    created=$(( day_start_utc + 3600 + i * 2400 ))          # spread over the day
+    created_iso=$(date -u -d "@$created" +%Y-%m-%dT%H:%M:%SZ)
+    expire_iso=$(date -u -d "@$(( created + 1800 ))" +%Y-%m-%dT%H:%M:%SZ)
+    paid_iso=$(date -u -d "@$(( created + 60 ))" +%Y-%m-%dT%H:%M:%SZ)
+    echo "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, created_at, expire_at)
+          VALUES ('$mch', '$appid', '$no', $fee, '$(date -u -d "@$created" '+%F %T')',
+                  '$(date -u -d "@$(( created + 1800 ))" '+%F %T')');" >>"$seed_sql"
+    kind=$(( i % 10 ))
+    [ "$kind" = 9 ] && continue                              # never created at WeChat
+    ctl POST /sim/orders "{\"mch_id\":\"$mch\",\"appid\":\"$appid\",\"out_trade_no\":\"$no\",
+      \"total_fee\":$fee,\"created_at\":\"$created_iso\",\"time_expire\":\"$expire_iso\"}"
+    case $kind in
+      7) ;;                                                  # unpaid: expires, gets closed
+      6) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_fee\":$(( fee + 1 )),\"paid_at\":\"$paid_iso\"}" ;;
+      *) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_at\":\"$paid_iso\"}" ;;
+    esac
+    if [ "$kind" = 8 ]; then
+      ctl POST "/sim/orders/$no/refund" "{\"mch_id\":\"$mch\",\"refund_fee\":$fee}"
+    fi
+  done
+done
+sql wxrecon_local <"$seed_sql"
+
+echo "== wxrecon sweep"
+set +e
+build/wxrecon sweep --config "$local_dir/wxrecon.ini"
+sweep_rc=$?
+set -e
+echo "(sweep exit code $sweep_rc: 0 done, 3 new HIGH discrepancies — the seeded amount mismatch)"
+echo "== orders by state after the sweep"
+sql -t wxrecon_local -e "SELECT mch_id, state, COUNT(*) AS orders FROM merchant_order
+                         GROUP BY mch_id, state ORDER BY mch_id, state"
+echo "== open discrepancies"
+sql -t wxrecon_local -e "SELECT kind, severity, mch_id, out_trade_no, local_value, remote_value
+                         FROM discrepancy WHERE status = 'OPEN' ORDER BY id"
 
 cat <<TXT
 
-== done: the foundation works (build, private MariaDB, schema).
+== done. Seeded day: $day (Beijing). Per merchant: 12 paid orders -> SUCCESS; 2 paid with another
+   amount -> REVIEW + AMOUNT_MISMATCH; 2 expired unpaid -> closeorder -> CLOSED; 2 refunded ->
+   NOTPAY->SUCCESS->REFUND (two transitions); 2 never created at WeChat stay NOTPAY (ORDERNOTEXIST
+   closes them only after a second answer close_grace_s later).
 Pending steps, added as their issues land:
-  - wxpay-sim and wxrecon notify-server on loopback           (issues 4, 6)
-  - seed the Beijing day before yesterday in both             (issues 4, 5)
-  - wxrecon sweep, then wxrecon bill for that day              (issues 5, 7)
-  - the summary, discrepancies and report paths                (issue 7)
+  - wxrecon notify-server receiving the simulator's notifications   (issue 6)
+  - wxrecon bill for that day, the summary and the report paths      (issue 7)
 Config: .local/wxrecon.ini   Database: 127.0.0.1:$port wxrecon_local (stopped on exit)
 TXT
+[ "$sweep_rc" = 0 ] || [ "$sweep_rc" = 3 ]

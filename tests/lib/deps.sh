@@ -4,7 +4,7 @@
 set -euo pipefail
 wx_packages=(build-essential cmake ninja-build pkgconf libpoco-dev libfmt-dev catch2 libssl-dev
              libmariadb-dev libmariadb-dev-compat zlib1g-dev libexpat1-dev mariadb-server
-             mariadb-client openssl procps clang libclang-rt-14-dev time)
+             mariadb-client openssl procps clang libclang-rt-14-dev time curl)
 wx_missing=()
 for p in "${wx_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || wx_missing+=("$p")
