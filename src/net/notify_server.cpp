@@ -160,7 +160,7 @@ struct NotifyServer::Impl {
   }
   void fail(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const char* metric,
             const std::string& reason, bool close = false) {
-    ++metrics.fails[metric];
+    ++metrics.fails.at(metric);
     answer(resp, status, notifyFailAck(reason), close);
   }
 

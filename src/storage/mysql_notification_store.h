@@ -5,8 +5,9 @@
 // it raises, and returns what was committed. Deduplication (DESIGN.md §4):
 //   - byte-identical bodies share a row: dedup_key is the body's sha256 (verified bodies) or
 //     sha256("unverified:" + sha256) (everything else), so a verified body never joins an
-//     unverified one even when the bytes are equal; a repeat is INSERT ... ON DUPLICATE KEY
-//     UPDATE times_received + 1, last_received_at;
+//     unverified one even when the bytes are equal; a repeat is counted (times_received + 1,
+//     last_received_at) by one conditional UPDATE on dedup_key, or, when it races with the
+//     first copy, by the INSERT ... ON DUPLICATE KEY UPDATE of the full path;
 //   - a verified body naming an already ACCEPTED (mch_id, transaction_id) with other bytes gets
 //     its own row, verdict DUPLICATE. The decision is a locking read taken after locking the
 //     order row (FOR UPDATE), so concurrent copies for one order are serialised.

@@ -264,3 +264,36 @@ TEST_CASE("notify-server: a leased order is skipped by the confirmation and left
   CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition") == 0);
   CHECK(server.stop() == 0);
 }
+
+TEST_CASE(
+    "notify-server: with notification_is_evidence a verified notification proves payment "
+    "without a query; a mismatching one goes to REVIEW",
+    "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerOptions options;
+  options.notification_is_evidence = true;
+  NotifyServerProcess server(sim, tdb.iniDbSection(), options);
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "EVID0001", 100, server.notifyUrl());
+  createOrder(sim, s, "10000200", "wxother00000000001", "EVID0002", 200, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/EVID0001/pay", R"({"notify":"deliver"})");
+  sim.controlJson("POST", "/sim/orders/EVID0002/pay", R"({"notify":"deliver","paid_fee":150})");
+  advanceSim(sim, 0);
+  CHECK(waitForCount(s,
+                     "SELECT COUNT(*) FROM merchant_order WHERE out_trade_no = 'EVID0001' AND "
+                     "state = 'SUCCESS' AND transaction_id IS NOT NULL",
+                     1) == 1);
+  CHECK(waitForCount(s,
+                     "SELECT COUNT(*) FROM merchant_order WHERE out_trade_no = 'EVID0002' AND "
+                     "state = 'REVIEW'",
+                     1) == 1);
+  CHECK(queryCount(s,
+                   "SELECT COUNT(*) FROM order_transition WHERE source = 'notify' AND "
+                   "evidence LIKE 'notification body_sha256=%'") == 2);
+  // No orderquery was needed.
+  CHECK(sim.control("GET", "/sim/stats").body.find("\"orderquery\"") == std::string::npos);
+  CHECK(server.stop() == 0);
+}
