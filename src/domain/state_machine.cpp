@@ -6,7 +6,7 @@ namespace wx {
 
 namespace {
 
-constexpr Millis kCloseMinAge = std::chrono::minutes(5);        // closeorder ≥ 5 min after creation
+constexpr Millis kCloseMinAge = std::chrono::minutes(5);  // closeorder ≥ 5 min after creation
 constexpr Millis kUnconfirmedAfter = std::chrono::seconds(60);  // NOTIFY_UNCONFIRMED threshold
 constexpr Millis kExhaustedInterval = std::chrono::hours(1);
 
@@ -71,16 +71,16 @@ class Decider {
     if (d_.check_attempts > n) {
       d_.next_check_at = in_.now + kExhaustedInterval;
       if (d_.check_attempts == n + 1) {
-        d_.findings.push_back(finding(DiscrepancyKind::kQueryExhausted,
-                                      "state=" + std::string(orderStateName(o_.state)),
-                                      "no definitive answer after " +
-                                          std::to_string(d_.check_attempts) + " attempts",
-                                      "last: " + detail + "; now checked hourly"));
+        d_.findings.push_back(finding(
+            DiscrepancyKind::kQueryExhausted, "state=" + std::string(orderStateName(o_.state)),
+            "no definitive answer after " + std::to_string(d_.check_attempts) + " attempts",
+            "last: " + detail + "; now checked hourly"));
       }
     } else {
-      const std::int64_t base = std::chrono::duration_cast<Millis>(
-                                    p_.query_backoff[static_cast<std::size_t>(d_.check_attempts - 1)])
-                                    .count();
+      const std::int64_t base =
+          std::chrono::duration_cast<Millis>(
+              p_.query_backoff[static_cast<std::size_t>(d_.check_attempts - 1)])
+              .count();
       const double j = std::clamp(in_.jitter, 0.0, 0.999999);
       const std::int64_t jittered = base * 8 / 10 + static_cast<std::int64_t>(base * 4 / 10 * j);
       d_.next_check_at = in_.now + Millis(jittered);
@@ -119,7 +119,8 @@ class Decider {
       if (n.total_fee != f.total_fee) diff += " total_fee";
       if (n.time_end && f.time_end && *n.time_end != *f.time_end) diff += " time_end";
       if (diff.empty()) continue;
-      std::string local = "notification transaction_id=" + n.transaction_id + " " + fen(n.total_fee);
+      std::string local =
+          "notification transaction_id=" + n.transaction_id + " " + fen(n.total_fee);
       if (n.time_end) local += " time_end=" + formatBeijingCompact(*n.time_end);
       std::string remote = "query transaction_id=" + f.transaction_id + " " + fen(f.total_fee);
       if (f.time_end) remote += " time_end=" + formatBeijingCompact(*f.time_end);
@@ -133,6 +134,22 @@ class Decider {
     return f.total_fee == o_.total_fee && answer_type == o_.fee_type;
   }
   void schedulePoll() { d_.next_check_at = nextPollAt(o_, in_.now, p_); }
+  void stopMerchant() {
+    d_.action = Action::kStopMerchant;
+    d_.outcome = "stopped";
+  }
+  void refundPending() {
+    d_.action = Action::kRefundQuery;
+    d_.next_step = Step::kRefundQuery;
+    d_.outcome = "refund_pending";
+  }
+  // REVOKED / PAYERROR answers (micropay): final, no further checks.
+  void failedPayment(TradeState ts, TransitionSource source, const std::string& evidence) {
+    const bool revoked = ts == TradeState::kRevoked;
+    move(revoked ? OrderState::kRevoked : OrderState::kPayError, source, evidence);
+    d_.next_check_at.reset();
+    d_.outcome = revoked ? "revoked" : "payerror";
+  }
 
   // --- paths ---
   void paid(TradeState ts, const AnswerFacts& f, TransitionSource source);
@@ -154,11 +171,10 @@ void Decider::paid(TradeState ts, const AnswerFacts& f, TransitionSource source)
   const std::string evidence = factsText(ts, f);
   if (!feeMatches(f)) {
     move(OrderState::kReview, source, evidence);
-    d_.findings.push_back(finding(DiscrepancyKind::kAmountMismatch,
-                                  fen(o_.total_fee) + " " + o_.fee_type,
-                                  fen(f.total_fee) + " " + (f.fee_type.empty() ? "CNY" : f.fee_type),
-                                  "WeChat's answer says paid with a different amount",
-                                  f.transaction_id));
+    d_.findings.push_back(
+        finding(DiscrepancyKind::kAmountMismatch, fen(o_.total_fee) + " " + o_.fee_type,
+                fen(f.total_fee) + " " + (f.fee_type.empty() ? "CNY" : f.fee_type),
+                "WeChat's answer says paid with a different amount", f.transaction_id));
     d_.outcome = "review";
   } else if (f.transaction_id.empty() || !f.time_end) {
     // A paid answer must name the payment; without it nothing is proven.
@@ -178,8 +194,7 @@ void Decider::paid(TradeState ts, const AnswerFacts& f, TransitionSource source)
 void Decider::checkUnfinished(const QueryOutcome& q, TransitionSource source) {
   switch (q.kind) {
     case OutcomeKind::kConfigFailure:
-      d_.action = Action::kStopMerchant;
-      d_.outcome = "stopped";
+      stopMerchant();
       return;
     case OutcomeKind::kUnknown:
     case OutcomeKind::kBadAnswer:
@@ -220,13 +235,12 @@ void Decider::checkUnfinished(const QueryOutcome& q, TransitionSource source) {
       paid(q.trade_state, q.facts, source);
       return;
     case TradeState::kRefund:
-      d_.action = Action::kRefundQuery;
-      d_.next_step = Step::kRefundQuery;
-      d_.outcome = "refund_pending";
+      refundPending();
       return;
     case TradeState::kNotPay:
     case TradeState::kUserPaying: {
-      if (q.trade_state == TradeState::kNotPay) move(OrderState::kNotPay, source, "trade_state=NOTPAY");
+      if (q.trade_state == TradeState::kNotPay)
+        move(OrderState::kNotPay, source, "trade_state=NOTPAY");
       if (q.trade_state == TradeState::kUserPaying) {
         move(OrderState::kUserPaying, source, "trade_state=USERPAYING");
       }
@@ -250,15 +264,11 @@ void Decider::checkUnfinished(const QueryOutcome& q, TransitionSource source) {
       d_.outcome = "closed";
       return;
     case TradeState::kRevoked:
-    case TradeState::kPayError: {
-      const bool revoked = q.trade_state == TradeState::kRevoked;
+    case TradeState::kPayError:
       notifyUnconfirmed(std::string("trade_state=") + tradeStateName(q.trade_state));
-      move(revoked ? OrderState::kRevoked : OrderState::kPayError, source,
-           std::string("trade_state=") + tradeStateName(q.trade_state));
-      d_.next_check_at.reset();
-      d_.outcome = revoked ? "revoked" : "payerror";
+      failedPayment(q.trade_state, source,
+                    std::string("trade_state=") + tradeStateName(q.trade_state));
       return;
-    }
   }
 }
 
@@ -266,8 +276,7 @@ void Decider::checkFinished(const QueryOutcome& q) {
   // Finished and REVIEW orders are queried only by a recheck (rerun --recheck-final), the
   // confirming query after a close, or a bill line. Only DESIGN.md §5's moves exist here.
   if (q.kind == OutcomeKind::kConfigFailure) {
-    d_.action = Action::kStopMerchant;
-    d_.outcome = "stopped";
+    stopMerchant();
     return;
   }
   if (q.kind == OutcomeKind::kUnknown || q.kind == OutcomeKind::kBadAnswer) {
@@ -275,24 +284,25 @@ void Decider::checkFinished(const QueryOutcome& q) {
       d_.findings.push_back(finding(DiscrepancyKind::kResponseBadSignature, "",
                                     "answer failed verification", q.detail));
     }
-    if (o_.close_confirm_at) d_.close_confirm_at = in_.now + seconds(std::max(p_.close_grace_s, 15));
+    if (o_.close_confirm_at)
+      d_.close_confirm_at = in_.now + seconds(std::max(p_.close_grace_s, 15));
     d_.outcome = "unknown";
     return;
   }
   d_.close_confirm_at.reset();
-  const bool says_paid = q.kind == OutcomeKind::kAnswer &&
-                         (q.trade_state == TradeState::kSuccess || q.trade_state == TradeState::kRefund);
+  const bool says_paid = q.kind == OutcomeKind::kAnswer && (q.trade_state == TradeState::kSuccess ||
+                                                            q.trade_state == TradeState::kRefund);
   const std::string remote =
       q.kind == OutcomeKind::kOrderNotExist ? "ORDERNOTEXIST" : factsText(q.trade_state, q.facts);
   const TransitionSource source = in_.source;
   if (isTerminal(o_.state)) {
     if (says_paid) {
       move(OrderState::kReview, source, remote);
-      d_.findings.push_back(finding(DiscrepancyKind::kPaidAfterClose,
-                                    std::string("state=") + orderStateName(o_.state), remote,
-                                    "WeChat says paid; the order is " +
-                                        std::string(orderStateName(o_.state)) + " locally",
-                                    q.facts.transaction_id));
+      d_.findings.push_back(finding(
+          DiscrepancyKind::kPaidAfterClose, std::string("state=") + orderStateName(o_.state),
+          remote,
+          "WeChat says paid; the order is " + std::string(orderStateName(o_.state)) + " locally",
+          q.facts.transaction_id));
       d_.outcome = "review";
     } else {
       d_.outcome = "unchanged";
@@ -317,10 +327,9 @@ void Decider::checkFinished(const QueryOutcome& q) {
         *o_.transaction_id != q.facts.transaction_id) {
       // An order's transaction_id never changes (RELIABILITY.md invariant 3).
       move(OrderState::kReview, source, remote);
-      d_.findings.push_back(finding(DiscrepancyKind::kResponseBadSignature,
-                                    "transaction_id=" + *o_.transaction_id, remote,
-                                    "WeChat names another transaction for this order",
-                                    q.facts.transaction_id));
+      d_.findings.push_back(finding(
+          DiscrepancyKind::kResponseBadSignature, "transaction_id=" + *o_.transaction_id, remote,
+          "WeChat names another transaction for this order", q.facts.transaction_id));
       d_.outcome = "review";
       return;
     }
@@ -346,8 +355,7 @@ void Decider::checkFinished(const QueryOutcome& q) {
 void Decider::closeResult(const CloseOrderOutcome& c) {
   switch (c.kind) {
     case OutcomeKind::kConfigFailure:
-      d_.action = Action::kStopMerchant;
-      d_.outcome = "stopped";
+      stopMerchant();
       return;
     case OutcomeKind::kUnknown:
     case OutcomeKind::kBadAnswer:
@@ -379,8 +387,7 @@ void Decider::closeResult(const CloseOrderOutcome& c) {
 
 void Decider::closeRequery(const QueryOutcome& q) {
   if (q.kind == OutcomeKind::kConfigFailure) {
-    d_.action = Action::kStopMerchant;
-    d_.outcome = "stopped";
+    stopMerchant();
     return;
   }
   if (q.kind != OutcomeKind::kAnswer) {
@@ -408,9 +415,7 @@ void Decider::closeRequery(const QueryOutcome& q) {
       paid(q.trade_state, q.facts, TransitionSource::kClose);
       return;
     case TradeState::kRefund:
-      d_.action = Action::kRefundQuery;
-      d_.next_step = Step::kRefundQuery;
-      d_.outcome = "refund_pending";
+      refundPending();
       return;
     case TradeState::kUserPaying:
       move(OrderState::kUserPaying, TransitionSource::kClose, "close=SUCCESS, requery=USERPAYING");
@@ -418,21 +423,16 @@ void Decider::closeRequery(const QueryOutcome& q) {
       d_.outcome = "userpaying";
       return;
     case TradeState::kRevoked:
-    case TradeState::kPayError: {
-      const bool revoked = q.trade_state == TradeState::kRevoked;
-      move(revoked ? OrderState::kRevoked : OrderState::kPayError, TransitionSource::kClose,
-           std::string("close=SUCCESS, requery=") + tradeStateName(q.trade_state));
-      d_.next_check_at.reset();
-      d_.outcome = revoked ? "revoked" : "payerror";
+    case TradeState::kPayError:
+      failedPayment(q.trade_state, TransitionSource::kClose,
+                    std::string("close=SUCCESS, requery=") + tradeStateName(q.trade_state));
       return;
-    }
   }
 }
 
 void Decider::paidRequery(const QueryOutcome& q) {
   if (q.kind == OutcomeKind::kConfigFailure) {
-    d_.action = Action::kStopMerchant;
-    d_.outcome = "stopped";
+    stopMerchant();
     return;
   }
   if (q.kind == OutcomeKind::kAnswer && q.trade_state == TradeState::kSuccess) {
@@ -442,37 +442,34 @@ void Decider::paidRequery(const QueryOutcome& q) {
   }
   if (q.kind == OutcomeKind::kAnswer && q.trade_state == TradeState::kRefund) {
     definitive();
-    d_.action = Action::kRefundQuery;
-    d_.next_step = Step::kRefundQuery;
-    d_.outcome = "refund_pending";
+    refundPending();
     return;
   }
   // closeorder said ORDERPAID; until a query confirms it, nothing is proven.
-  unknown("closeorder=ORDERPAID but orderquery does not confirm yet: " +
-              (q.kind == OutcomeKind::kAnswer ? std::string(tradeStateName(q.trade_state)) : q.detail),
-          q.kind == OutcomeKind::kBadAnswer);
+  unknown(
+      "closeorder=ORDERPAID but orderquery does not confirm yet: " +
+          (q.kind == OutcomeKind::kAnswer ? std::string(tradeStateName(q.trade_state)) : q.detail),
+      q.kind == OutcomeKind::kBadAnswer);
 }
 
 void Decider::refundConfirmed() {
   const RefundOutcome& r = in_.refund;
   const TransitionSource source = in_.source;
   if (r.kind == OutcomeKind::kConfigFailure) {
-    d_.action = Action::kStopMerchant;
-    d_.outcome = "stopped";
+    stopMerchant();
     return;
   }
   if (r.kind == OutcomeKind::kUnknown || r.kind == OutcomeKind::kBadAnswer) {
     unknown("refundquery: " + r.detail, r.kind == OutcomeKind::kBadAnswer);
     return;
   }
-  const std::string evidence = "trade_state=REFUND; refundquery transaction_id=" + r.transaction_id +
-                               " " + fen(r.total_fee);
+  const std::string evidence =
+      "trade_state=REFUND; refundquery transaction_id=" + r.transaction_id + " " + fen(r.total_fee);
   if (isTerminal(o_.state)) {
     move(OrderState::kReview, source, evidence);
-    d_.findings.push_back(finding(DiscrepancyKind::kPaidAfterClose,
-                                  std::string("state=") + orderStateName(o_.state), evidence,
-                                  "WeChat says refunded (so paid); the order is closed locally",
-                                  r.transaction_id));
+    d_.findings.push_back(finding(
+        DiscrepancyKind::kPaidAfterClose, std::string("state=") + orderStateName(o_.state),
+        evidence, "WeChat says refunded (so paid); the order is closed locally", r.transaction_id));
     d_.outcome = "review";
     return;
   }
@@ -521,14 +518,13 @@ void Decider::notificationEvidence() {
   f.transaction_id = n.transaction_id;
   f.time_end = n.time_end;
   f.fee_type = o_.fee_type;
-  const std::string evidence = "notification body_sha256=" + n.body_sha256 + " " +
-                               factsText(TradeState::kSuccess, f);
+  const std::string evidence =
+      "notification body_sha256=" + n.body_sha256 + " " + factsText(TradeState::kSuccess, f);
   if (n.total_fee != o_.total_fee) {
     move(OrderState::kReview, TransitionSource::kNotify, evidence);
-    d_.findings.push_back(finding(DiscrepancyKind::kAmountMismatch, fen(o_.total_fee),
-                                  "notification " + fen(n.total_fee),
-                                  "a verified notification says paid with a different amount",
-                                  n.transaction_id));
+    d_.findings.push_back(finding(
+        DiscrepancyKind::kAmountMismatch, fen(o_.total_fee), "notification " + fen(n.total_fee),
+        "a verified notification says paid with a different amount", n.transaction_id));
     d_.outcome = "review";
     return;
   }
@@ -578,13 +574,20 @@ Decision Decider::run() {
 
 const char* tradeStateName(TradeState s) {
   switch (s) {
-    case TradeState::kSuccess: return "SUCCESS";
-    case TradeState::kRefund: return "REFUND";
-    case TradeState::kNotPay: return "NOTPAY";
-    case TradeState::kClosed: return "CLOSED";
-    case TradeState::kRevoked: return "REVOKED";
-    case TradeState::kUserPaying: return "USERPAYING";
-    case TradeState::kPayError: return "PAYERROR";
+    case TradeState::kSuccess:
+      return "SUCCESS";
+    case TradeState::kRefund:
+      return "REFUND";
+    case TradeState::kNotPay:
+      return "NOTPAY";
+    case TradeState::kClosed:
+      return "CLOSED";
+    case TradeState::kRevoked:
+      return "REVOKED";
+    case TradeState::kUserPaying:
+      return "USERPAYING";
+    case TradeState::kPayError:
+      return "PAYERROR";
   }
   return "?";
 }
@@ -603,8 +606,8 @@ TimePoint nextPollAt(const Order& order, TimePoint now, const Policy& policy) {
     ++n;
   }
   const std::size_t idx = std::min(n, sched.empty() ? std::size_t{0} : sched.size() - 1);
-  const Millis interval =
-      sched.empty() ? Millis(std::chrono::minutes(30)) : std::chrono::duration_cast<Millis>(sched[idx]);
+  const Millis interval = sched.empty() ? Millis(std::chrono::minutes(30))
+                                        : std::chrono::duration_cast<Millis>(sched[idx]);
   TimePoint next = now + interval;
   const TimePoint due = closeDueAt(order, policy);
   if (due > now && due < next) next = due;
