@@ -108,6 +108,7 @@ RefundOutcome toRefundOutcome(const RefundQueryAnswer& a) {
 int SweepSummary::exitCode() const {
   if (db_failed) return 1;
   if (!stopped_merchants.empty()) return 2;
+  if (store_failures > 0) return 1;
   if (wechat_calls > 0 && transport_failures == wechat_calls) return 1;
   if (new_high > 0) return 3;
   return 0;
@@ -115,7 +116,9 @@ int SweepSummary::exitCode() const {
 
 std::string SweepSummary::runStatus() const {
   if (dry_run) return "DRY_RUN";
-  if (db_failed || (wechat_calls > 0 && transport_failures == wechat_calls)) return "FAILED";
+  if (db_failed || store_failures > 0 || (wechat_calls > 0 && transport_failures == wechat_calls)) {
+    return "FAILED";
+  }
   if (!stopped_merchants.empty()) return "CONFIG_FAILURE";
   if (interrupted) return "INTERRUPTED";
   return "OK";
@@ -143,7 +146,7 @@ std::string SweepSummary::render() const {
   os << "\n  wechat calls:       " << wechat_calls << " (not definitive " << call_failures
      << ", unreachable " << transport_failures << ")\n";
   os << "  failures:           lost leases " << lost_leases << ", store errors " << store_failures
-     << ", released untouched " << released << "\n";
+     << ", releases (untouched) " << released << "\n";
   if (unmanaged_due > 0) {
     os << "  not managed:        " << unmanaged_due
        << " due orders of merchants without a [merchant.*] section (never queried)\n";
@@ -471,6 +474,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
   for (int i = 0; i < workers; ++i) pool.emplace_back([&] { s.worker(stop); });
 
   std::int64_t after_id = 0;  // dry-run keyset
+  std::set<std::int64_t> seen;
   auto last_progress = std::chrono::steady_clock::now();
   for (;;) {
     if (stop.load()) break;
@@ -512,10 +516,22 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     }
     if (got->empty()) break;
     if (s.opt.dry_run) after_id = got->back().id;
+    // An order is decided at most once per run. One claimed again (released after a failure,
+    // or due again at once, e.g. close_grace_s = 0) is released for the next run: a run never
+    // spins on the same orders.
+    std::vector<Order> fresh;
+    for (auto& o : *got) {
+      if (seen.insert(o.id).second) {
+        fresh.push_back(std::move(o));
+      } else {
+        s.release(o);
+      }
+    }
+    if (fresh.empty()) break;
     {
       std::lock_guard<std::mutex> lock(s.mu);
-      s.claimed += static_cast<std::int64_t>(got->size());
-      for (auto& o : *got) s.queue.push_back(std::move(o));
+      s.claimed += static_cast<std::int64_t>(fresh.size());
+      for (auto& o : fresh) s.queue.push_back(std::move(o));
     }
     s.cv.notify_all();
     if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {

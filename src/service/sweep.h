@@ -89,8 +89,9 @@ struct SweepSummary {
   std::int64_t transport_failures = 0;  // nothing reached WeChat (connect, timeout, reset...)
   std::int64_t lost_leases = 0;         // apply() said kAborted: nothing written
   std::int64_t store_failures = 0;      // other store errors for an order
-  std::int64_t released = 0;            // claimed, released untouched (stop, merchant stopped)
-  std::int64_t unmanaged_due = 0;       // due orders of merchants with no [merchant.*] section
+  std::int64_t released = 0;       // releases of claimed orders, untouched (stop, merchant stopped,
+                                   // claimed twice in one run)
+  std::int64_t unmanaged_due = 0;  // due orders of merchants with no [merchant.*] section
   std::map<std::string, std::int64_t> by_outcome;
   std::map<std::string, std::int64_t> new_discrepancies;  // by kind (dry run: findings)
   std::int64_t new_high = 0;
@@ -100,8 +101,9 @@ struct SweepSummary {
   bool interrupted = false;
   double elapsed_s = 0;
 
-  // DESIGN.md §1: 1 database unreachable or every WeChat call unreachable; 2 a merchant-level
-  // configuration failure; 3 new HIGH discrepancies; else 0.
+  // DESIGN.md §1: 1 database unreachable, an order's read or write failed (store error), or
+  // every WeChat call unreachable; 2 a merchant-level configuration failure; 3 new HIGH
+  // discrepancies; else 0.
   int exitCode() const;
   // recon_run.status: OK, FAILED, CONFIG_FAILURE, INTERRUPTED, DRY_RUN.
   std::string runStatus() const;

@@ -112,23 +112,38 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
   const std::string mch = quotedList(r.mch_ids);
   Status st = db_.run("claim", [&](Poco::Data::Session& s) {
     out.clear();
-    std::vector<std::int64_t> ids;
-    // The range on idx_order_due (state, next_check_at) never touches finished orders.
+    // Two steps, so that a claim never locks rows it does not take: a locking scan over
+    // idx_order_due would lock (REPEATABLE READ) every row it examines, leased ones included,
+    // and a worker stalled inside that short transaction (SIGSTOP, a GC-like pause) would
+    // then hide them from every other worker's SKIP LOCKED until it resumes.
+    // 1. Candidates by a plain consistent read (no locks). The range on idx_order_due
+    //    (state, next_check_at) never touches finished orders. 4 x limit, so that up to four
+    //    workers claiming at the same instant each still get a full batch.
+    const std::string due_lease = "(lease_until IS NULL OR lease_until < NOW(3))";
+    const std::string candidates_limit = std::to_string(4 * r.limit);
+    std::vector<std::int64_t> candidates;
     s << "SELECT id FROM merchant_order WHERE state IN ('NOTPAY','USERPAYING') "
-         "AND (next_check_at IS NULL OR next_check_at <= NOW(3)) "
-         "AND (lease_until IS NULL OR lease_until < NOW(3)) AND mch_id IN (" + mch + ") "
-         "LIMIT " + std::to_string(r.limit) + " FOR UPDATE SKIP LOCKED",
-        into(ids), now;
-    if (static_cast<int>(ids.size()) < r.limit) {
+         "AND (next_check_at IS NULL OR next_check_at <= NOW(3)) AND " + due_lease +
+             " AND mch_id IN (" + mch + ") LIMIT " + candidates_limit,
+        into(candidates), now;
+    if (static_cast<int>(candidates.size()) < 4 * r.limit) {
       // CLOSED orders whose confirming query is due (close=SUCCESS, requery=NOTPAY).
       std::vector<std::int64_t> confirm;
       s << "SELECT id FROM merchant_order WHERE close_confirm_at <= NOW(3) AND state = 'CLOSED' "
-           "AND (lease_until IS NULL OR lease_until < NOW(3)) AND mch_id IN (" + mch + ") "
-           "LIMIT " + std::to_string(r.limit - static_cast<int>(ids.size())) +
-               " FOR UPDATE SKIP LOCKED",
+           "AND " + due_lease + " AND mch_id IN (" + mch + ") LIMIT " + candidates_limit,
           into(confirm), now;
-      ids.insert(ids.end(), confirm.begin(), confirm.end());
+      candidates.insert(candidates.end(), confirm.begin(), confirm.end());
     }
+    if (candidates.empty()) return;
+    // 2. Lock up to `limit` of them by primary key, skipping those another worker holds, and
+    //    re-check the conditions on the current row (a locking read sees committed leases).
+    std::vector<std::int64_t> ids;
+    s << "SELECT id FROM merchant_order WHERE id IN (" + idList(candidates) + ") AND " +
+             due_lease +
+             " AND ((state IN ('NOTPAY','USERPAYING') AND (next_check_at IS NULL OR "
+             "next_check_at <= NOW(3))) OR (state = 'CLOSED' AND close_confirm_at <= NOW(3))) "
+             "ORDER BY id LIMIT " + std::to_string(r.limit) + " FOR UPDATE SKIP LOCKED",
+        into(ids), now;
     if (ids.empty()) return;
     std::string owner = r.owner;
     int lease = r.lease_s;

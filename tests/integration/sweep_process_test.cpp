@@ -104,6 +104,37 @@ TEST_CASE("sweep exits 1 when WeChat is unreachable for every call; orders only 
   CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE status = 'FAILED'") == 1);
 }
 
+TEST_CASE(
+    "sweep: an order whose notifications cannot be read is released, never spun on; "
+    "exit 1",
+    "[sweep][integration]") {
+  SweepEnv env;
+  env.order(0, "UNREADABLE-1", 100, -3600, 3600);
+  env.simPay(0, "UNREADABLE-1");
+  {
+    auto s = env.db().session();
+    s << "RENAME TABLE payment_notification TO payment_notification_away",
+        Poco::Data::Keywords::now;
+  }
+  auto r = env.sweep();
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);  // the run could not do its work
+  CHECK_THAT(r.out, Contains("store errors 1,"));
+  CHECK_THAT(r.out, Contains("releases (untouched) 2"));  // once after the error, once re-claimed
+  auto row = env.row("UNREADABLE-1");
+  CHECK(row.state == "NOTPAY");  // never decided without its notifications
+  CHECK_FALSE(row.leased);
+  CHECK_FALSE(row.has_next_check);
+  CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE status = 'FAILED'") == 1);
+  {
+    auto s = env.db().session();
+    s << "RENAME TABLE payment_notification_away TO payment_notification",
+        Poco::Data::Keywords::now;
+  }
+  CHECK(env.sweep().exit_code == 0);
+  CHECK(env.row("UNREADABLE-1").state == "SUCCESS");
+}
+
 TEST_CASE("sweep on SIGTERM: finishes in-flight orders, releases the rest, a rerun completes",
           "[sweep][integration][signal]") {
   SweepEnvOptions o;

@@ -95,6 +95,10 @@ TEST_CASE("SweepSummary::exitCode follows DESIGN.md section 1", "[sweep][unit]")
   CHECK(s.exitCode() == 1);  // WeChat unreachable for every call
   s.transport_failures = 3;
   CHECK(s.exitCode() == 3);
+  s.store_failures = 1;
+  CHECK(s.exitCode() == 1);  // an order could not be read or written
+  CHECK(s.runStatus() == "FAILED");
+  s.store_failures = 0;
   s.stopped_merchants["10000100"] = "签名错误";
   CHECK(s.exitCode() == 2);
   s.db_failed = true;
