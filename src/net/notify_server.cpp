@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "net/deadline_http_server.h"
 #include "service/notification_verifier.h"
 #include "service/notify_confirmer.h"
 #include "storage/database.h"
@@ -143,7 +144,8 @@ struct NotifyServer::Impl {
   Metrics metrics;
   BadBodyLimiter limiter;
   std::unique_ptr<Poco::ThreadPool> pool, admin_pool;
-  std::unique_ptr<Poco::Net::HTTPServer> server, admin;
+  std::unique_ptr<DeadlineHttpServer> server;
+  std::unique_ptr<Poco::Net::HTTPServer> admin;
   std::string listen_address, admin_address;
 
   Impl(const Config& c, Database& d, MySqlNotificationStore& s, NotifyConfirmer* n,
@@ -326,6 +328,9 @@ struct NotifyServer::Impl {
        << "wxrecon_notify_confirm_queued_total " << metrics.confirm_queued.load() << "\n"
        << "# TYPE wxrecon_notify_confirm_overflow_total counter\n"
        << "wxrecon_notify_confirm_overflow_total " << metrics.confirm_overflow.load() << "\n";
+    os << "# TYPE wxrecon_notify_header_timeouts_total counter\n"
+       << "wxrecon_notify_header_timeouts_total " << (server ? server->headerTimeouts() : 0)
+       << "\n";
     if (confirmer != nullptr) {
       const ConfirmStats c = confirmer->stats();
       os << "# TYPE wxrecon_notify_confirmed_total counter\nwxrecon_notify_confirmed_total "
@@ -351,13 +356,18 @@ class FnHandler : public Poco::Net::HTTPRequestHandler {
  public:
   using Fn = std::function<void(HTTPServerRequest&, HTTPServerResponse&)>;
   explicit FnHandler(Fn fn) : fn_(std::move(fn)) {}
-  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override { fn_(req, resp); }
+  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
+    // Headers are in: the header deadline no longer applies until the response is sent.
+    DeadlineHttpServer::markBusy();
+    fn_(req, resp);
+    DeadlineHttpServer::markIdle();
+  }
 
  private:
   Fn fn_;
 };
 
-class NotifyFactory : public Poco::Net::HTTPRequestHandlerFactory {
+class NotifyFactory : public StoppableHandlerFactory {
  public:
   NotifyFactory(NotifyServer::Impl& impl, bool admin) : impl_(impl), admin_(admin) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest& req) override {
@@ -424,7 +434,8 @@ void NotifyServer::start() {
   // Poco's default ThreadPool holds 16 threads: give the server its own, sized as maxThreads.
   m.pool = std::make_unique<Poco::ThreadPool>(4, m.limits.max_threads + 4, 60);
   m.server =
-      std::make_unique<Poco::Net::HTTPServer>(new NotifyFactory(m, false), *m.pool, socket, params);
+      std::make_unique<DeadlineHttpServer>(new NotifyFactory(m, false), *m.pool, socket, params,
+                                           m.limits.header_timeout_ms, m.limits.keep_alive_idle_ms);
 
   auto* admin_params = new Poco::Net::HTTPServerParams;
   admin_params->setTimeout(Poco::Timespan(static_cast<long>(m.limits.io_timeout_ms) * 1000));
@@ -446,7 +457,7 @@ void NotifyServer::stop(int grace_ms) {
     while (m.server->currentConnections() > 0 && SteadyClock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    m.server->stopAll(true);
+    m.server->abortAll();
     m.server.reset();
   }
   if (m.admin) {

@@ -1,6 +1,6 @@
 // notify-server's HTTP side (DESIGN.md §1, §8 [notify]; RELIABILITY.md invariants 9, 14, 17).
 //
-// Two Poco HTTPServers:
+// Two Poco HTTP servers (the public one with a whole-header deadline):
 //   - `notify.listen` serves only POST `notify.path` (other paths 404, other methods 405);
 //   - `notify.admin_listen` serves GET /healthz (database reachable) and /metrics (Prometheus).
 // A notification request: the body is read up to `notify.max_body_bytes` (a larger
@@ -30,18 +30,23 @@ class MySqlNotificationStore;
 class NotifyConfirmer;
 
 struct NotifyServerLimits {
-  // Per-receive socket timeout: a new connection must send its first request, and every read
-  // of headers or body must make progress, within this (RELIABILITY.md invariant 17).
+  // Per-receive socket timeout: every read of headers or body must make progress within this.
   int io_timeout_ms = 500;
-  // Idle keep-alive connections are closed after this.
+  // A new connection must have sent its complete request headers within this (a watchdog cuts
+  // it otherwise: net/deadline_http_server.h), whatever the pace of its bytes.
+  int header_timeout_ms = 500;
+  // Keep-alive: the next request's headers must be complete this long after the previous
+  // response (idle time included); idle connections are closed after it.
   int keep_alive_idle_ms = 2000;
   // A body must be complete this long after its headers (slow-body clients).
   int body_deadline_ms = 2000;
-  // Worker threads = connections served at once. 128: the benchmark's 64 keep-alive clients
-  // each hold a thread between requests (up to keep_alive_idle_ms), plus headroom for WeChat's
-  // parallel senders and for slow clients, each held at most io_timeout_ms per read. Threads
-  // mostly wait on the database commit, so 2 cores serve them.
-  int max_threads = 128;
+  // Worker threads = connections served at once (Poco: one thread per connection). 256: 64
+  // keep-alive clients (the benchmark; WeChat's parallel senders) each hold a thread between
+  // requests, and a flood of slow clients holds each thread at most header_timeout_ms (or
+  // body_deadline_ms once headers are in), so 500 slow connections queue for at most ~1-2 s
+  // before a genuine one gets a thread. Threads mostly wait on the database commit, so 2 cores
+  // serve them; the database pool ([db] pool_size) bounds the concurrent transactions.
+  int max_threads = 256;
   // Accepted connections waiting for a thread; Poco closes connections beyond it. 4096 absorbs
   // a burst of 500+ slow connections without refusing a genuine one (a queued connection costs
   // one fd; file descriptors are raised by the systemd unit).

@@ -284,6 +284,42 @@ TEST_CASE("notify-server: oversize bodies get 413, slow clients are cut off, gen
     }
     CHECK(closed == 50);
   }
+  SECTION("300 connections trickling their headers cannot delay a genuine notification") {
+    constexpr int kSlow = 300;
+    std::atomic<int> cut{0};
+    std::vector<std::thread> slow;
+    for (int i = 0; i < kSlow; ++i) {
+      slow.emplace_back([&] {
+        try {
+          Poco::URI uri(server.base());
+          Poco::Net::StreamSocket sock(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+          const std::string head = "POST /wxpay/notify HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+          sock.sendBytes(head.data(), static_cast<int>(head.size()));
+          const auto t0 = std::chrono::steady_clock::now();
+          // One header byte every 200 ms (each read makes progress) for up to 12 s.
+          for (int k = 0; k < 60; ++k) {
+            sock.sendBytes("a", 1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+          }
+          (void)t0;
+        } catch (const Poco::Exception&) {
+          ++cut;  // the server shut the connection: a send failed
+        }
+      });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(server.post(genuine).body == notifyAckSuccess());
+    const auto waited = std::chrono::steady_clock::now() - t0;
+    WARN("genuine ack under "
+         << kSlow << " header tricklers: "
+         << std::chrono::duration_cast<std::chrono::milliseconds>(waited).count() << " ms");
+    CHECK(waited < std::chrono::seconds(5));
+    for (auto& t : slow) t.join();
+    CHECK(cut == kSlow);
+    auto metrics = httpExchange(server.admin(), "GET", "/metrics").body;
+    CHECK(metrics.find("wxrecon_notify_header_timeouts_total 0\n") == std::string::npos);
+  }
   // Nothing of the refused bodies was stored; the server is still serving.
   CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification WHERE verdict <> 'ACCEPTED'") ==
         0);
