@@ -235,3 +235,38 @@ TEST_CASE(
   auto limited = env.sweep({"--dry-run", "--limit", "2"});
   CHECK_THAT(limited.out, Contains("orders examined:    2"));
 }
+
+TEST_CASE("sweep: USERPAYING, REVOKED and PAYERROR answers", "[sweep][integration]") {
+  SweepEnv env;
+  auto setState = [&](std::size_t m, const std::string& no, const std::string& state) {
+    env.sim().controlJson(
+        "POST", "/sim/orders/" + no + "/state",
+        R"({"mch_id":")" + env.merchant(m).mch_id + R"(","state":")" + state + R"("})");
+  };
+  env.order(0, "MICRO-1", 100, kHourAgo, 3600);
+  setState(0, "MICRO-1", "USERPAYING");
+  env.order(1, "REVOKED-1", 100, kHourAgo, 3600);
+  setState(1, "REVOKED-1", "REVOKED");
+  env.order(0, "PAYERROR-1", 100, kHourAgo, 3600);
+  setState(0, "PAYERROR-1", "PAYERROR");
+  auto r = env.sweep();
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(env.row("MICRO-1").state == "USERPAYING");
+  CHECK(env.row("MICRO-1").has_next_check);  // polled again on the schedule
+  CHECK(env.transitions("MICRO-1") == std::vector<std::string>{"NOTPAY>USERPAYING/query"});
+  CHECK(env.transitions("REVOKED-1") == std::vector<std::string>{"NOTPAY>REVOKED/query"});
+  CHECK(env.transitions("PAYERROR-1") == std::vector<std::string>{"NOTPAY>PAYERROR/query"});
+
+  // The user finishes paying: USERPAYING -> SUCCESS on the next check.
+  env.simPay(0, "MICRO-1");
+  env.makeAllDue();
+  auto again = env.sweep();
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK(env.row("MICRO-1").state == "SUCCESS");
+  CHECK(env.transitions("MICRO-1") ==
+        std::vector<std::string>{"NOTPAY>USERPAYING/query", "USERPAYING>SUCCESS/query"});
+  // Terminal states are never claimed again.
+  CHECK_THAT(again.out, Contains("orders examined:    1"));
+}
