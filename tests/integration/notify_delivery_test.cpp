@@ -297,3 +297,46 @@ TEST_CASE(
   CHECK(sim.control("GET", "/sim/stats").body.find("\"orderquery\"") == std::string::npos);
   CHECK(server.stop() == 0);
 }
+
+TEST_CASE(
+    "notify-server: SIGTERM finishes confirmations in flight and hands queued ones to the "
+    "sweep (due now)",
+    "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerProcess server(sim, tdb.iniDbSection());
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+  constexpr int kOrders = 12;
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kOrders; ++i) {
+    const std::string no = "STOP" + std::to_string(1000 + i);
+    createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", no, 100, server.notifyUrl());
+    sim.controlJson("POST", "/sim/orders/" + no + "/pay", R"({"notify":"lose"})");
+    bodies.push_back(server.body(no));
+  }
+  // Scheduled far ahead, so "due now" can only come from the hand-over.
+  s << "UPDATE merchant_order SET next_check_at = NOW(3) + INTERVAL 1 HOUR",
+      Poco::Data::Keywords::now;
+  // Every orderquery takes 2 s: the 4 confirmation workers are busy, the rest wait in the queue.
+  sim.controlJson("POST", "/sim/faults", R"({"latency_mean_ms":2000,"endpoints":["orderquery"]})");
+  for (const auto& b : bodies) CHECK(server.post(b).body == notifyAckSuccess());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(server.stop() == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+
+  const long long paid = queryCount(
+      s, "SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS' AND lease_owner IS NULL");
+  const long long handed = queryCount(
+      s,
+      "SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY' AND next_check_at IS NULL "
+      "AND lease_owner IS NULL");
+  CHECK(paid >= 1);    // the ones in flight were finished, not abandoned
+  CHECK(handed >= 1);  // the queued ones are due now for the next sweep
+  CHECK(paid + handed == kOrders);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition WHERE source = 'notify'") == paid);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM recon_run WHERE kind = 'notify' AND status = 'OK'") ==
+        1);
+}
