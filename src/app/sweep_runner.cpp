@@ -93,6 +93,7 @@ int runOneSweep(const Config& config, Database& db, const SweepCliOptions& optio
     MySqlOrderStore orders(db);
     MySqlNotificationReader notifications(db);
     MySqlRunStore runs(db);
+    MySqlDiscrepancyStore discrepancies(db);
 
     SweepOptions so;
     for (const auto& m : config.merchants) {
@@ -112,8 +113,9 @@ int runOneSweep(const Config& config, Database& db, const SweepCliOptions& optio
                 " limit=" + std::to_string(options.limit) + (options.dry_run ? " dry-run" : "");
     if (options.progress) so.progress = printProgress;
 
-    Sweep sweep(SweepDeps{orders, notifications, runs, client, SystemClock::instance()},
-                std::move(so));
+    Sweep sweep(
+        SweepDeps{orders, notifications, runs, client, SystemClock::instance(), &discrepancies},
+        std::move(so));
     SweepSummary s = sweep.run(stop);
     if (options.progress) std::fputs("\n", stderr);
     out << s.render();

@@ -78,6 +78,12 @@ class DiscrepancyStore {
   virtual ~DiscrepancyStore() = default;
   // Upserts findings outside an order transition (bill-level or notification findings).
   virtual Result<ApplyResult> record(const std::vector<Finding>& findings, std::int64_t run_id) = 0;
+  // Read-only (dry run): would upserting `f` open a discrepancy (no row with its key, or a
+  // RESOLVED one whose values changed)? Default: fails (kInternal).
+  virtual Result<bool> wouldOpen(const Finding& f) {
+    (void)f;
+    return Status::internal("wouldOpen is not implemented by this store");
+  }
 };
 
 // A payment_notification row as stored (raw bytes are the truth; everything else is advisory

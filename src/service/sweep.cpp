@@ -368,13 +368,26 @@ void Sweep::Impl::process(const Order& o, const std::atomic<bool>& stop) {
 
 void Sweep::Impl::record(const Order& o, const Decision& d) {
   if (opt.dry_run) {
+    std::vector<DiscrepancyKind> opened;
+    for (const auto& f : d.findings) {
+      bool opens = true;
+      if (deps.discrepancies != nullptr) {
+        auto w = deps.discrepancies->wouldOpen(f);
+        if (w) {
+          opens = *w;
+        } else {
+          logWarning("sweep.would_open_unknown", {{"error", w.status().message()}});
+        }
+      }
+      if (opens) opened.push_back(f.kind);
+    }
     std::lock_guard<std::mutex> lock(mu);
     ++sum.examined;
     ++sum.by_outcome[d.outcome];
     sum.transitions += static_cast<std::int64_t>(d.transitions.size());
-    for (const auto& f : d.findings) {
-      ++sum.new_discrepancies[discrepancyKindName(f.kind)];
-      if (severityOf(f.kind) == Severity::kHigh) ++sum.new_high;
+    for (DiscrepancyKind k : opened) {
+      ++sum.new_discrepancies[discrepancyKindName(k)];
+      if (severityOf(k) == Severity::kHigh) ++sum.new_high;
     }
     return;
   }

@@ -15,8 +15,8 @@
 //
 // Dry run: orders are read without a lease (OrderStore::peekDue), only orderquery and
 // refundquery are called (an order that would be closed is counted as "would_close"), and
-// nothing is written but the recon_run row (status DRY_RUN). Discrepancies are counted as
-// findings (the ones a real run would upsert), not checked against existing rows.
+// nothing is written but the recon_run row (status DRY_RUN). A finding counts as new when a real
+// run would open it (DiscrepancyStore::wouldOpen), so the exit code is the real run's.
 //
 // Stop: when `stop` becomes true, no more orders are claimed or started; orders in progress
 // finish; claimed orders not yet started are released. Thread-safe as documented; run() once.
@@ -77,6 +77,8 @@ struct SweepDeps {
   RunStore& runs;
   PayClient& client;
   const Clock& clock;
+  // Dry run: tells which findings a real run would open (nullptr: every finding counts).
+  DiscrepancyStore* discrepancies = nullptr;
 };
 
 struct SweepSummary {

@@ -355,6 +355,25 @@ Result<ApplyResult> MySqlDiscrepancyStore::record(const std::vector<Finding>& fi
   return result;
 }
 
+Result<bool> MySqlDiscrepancyStore::wouldOpen(const Finding& f) {
+  bool opens = true;
+  Status st = db_.run("would-open", [&](Poco::Data::Session& s) {
+    std::string kind = discrepancyKindName(f.kind), mch = f.mch_id, key_no = f.out_trade_no;
+    std::string key_date = f.bill_date ? formatIsoDate(*f.bill_date) : "1000-01-01";
+    std::vector<std::string> status, old_local, old_remote;
+    // The same key and the same rules as upsertFinding, read-only.
+    s << "SELECT status, local_value, remote_value FROM discrepancy WHERE kind = ? AND "
+         "mch_id = ? AND out_trade_no_key = ? AND bill_date_key = ?",
+        use(kind), use(mch), use(key_no), use(key_date), into(status), into(old_local),
+        into(old_remote), now;
+    opens = status.empty() ||
+            (status[0] != "OPEN" && (old_local[0] != f.local_value.substr(0, 500) ||
+                                     old_remote[0] != f.remote_value.substr(0, 500)));
+  }, {false, 3});
+  if (!st.isOk()) return st;
+  return opens;
+}
+
 Result<std::int64_t> MySqlRunStore::start(RunKind kind, const std::string& params, bool dry_run) {
   std::int64_t id = 0;
   Status st = db_.run("run-start", [&](Poco::Data::Session& s) {

@@ -30,6 +30,7 @@ class MySqlDiscrepancyStore final : public DiscrepancyStore {
  public:
   explicit MySqlDiscrepancyStore(Database& db) : db_(db) {}
   Result<ApplyResult> record(const std::vector<Finding>& findings, std::int64_t run_id) override;
+  Result<bool> wouldOpen(const Finding& f) override;
 
  private:
   Database& db_;

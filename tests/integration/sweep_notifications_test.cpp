@@ -29,6 +29,18 @@ TEST_CASE(
   CHECK(env.openDiscrepancies("NOTE-UNCONF") == std::vector<std::string>{"NOTIFY_UNCONFIRMED"});
   CHECK(env.openDiscrepancies("NOTE-FORGED").empty());
   CHECK(env.transitions("NOTE-UNCONF").empty());
+
+  // Seen again: the OPEN row is only refreshed, so neither a dry run nor a real run counts it
+  // as new (same exit code for both: 0).
+  env.makeAllDue();
+  auto dry = env.sweep({"--dry-run"});
+  INFO(dry.out << dry.err);
+  CHECK(dry.exit_code == 0);
+  CHECK_THAT(dry.out, Contains("new discrepancies:  0 (HIGH 0)"));
+  auto real = env.sweep();
+  INFO(real.out << real.err);
+  CHECK(real.exit_code == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 1);
 }
 
 TEST_CASE("sweep: an accepted notification naming another transaction raises NOTIFY_MISMATCH",
