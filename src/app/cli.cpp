@@ -117,10 +117,12 @@ CommandContext::~CommandContext() = default;
 
 const Config* CommandContext::config(const ConfigLoadOptions& options) {
   if (config_) return &*config_;
+  if (config_failed_) return nullptr;
   const std::string path = has("config") ? get("config") : defaultConfigPath();
   auto loaded = loadConfig(path, options);
   if (!loaded) {
     err_ << "wxrecon " << command_ << ": configuration error: " << loaded.status().message() << "\n";
+    config_failed_ = true;
     return nullptr;
   }
   config_ = std::move(*loaded);
@@ -149,7 +151,27 @@ int runCli(int argc, const char* const argv[], std::istream& in, std::ostream& o
       printMainUsage(err);
       return kExitUsage;
     }
-    const std::string name = argv[1];
+    // `--config FILE` may also come before the command: wxrecon --config F sweep.
+    int first = 1;
+    std::optional<std::string> leading_config;
+    while (first < argc && std::string(argv[first]).rfind("--config", 0) == 0) {
+      const std::string a = argv[first];
+      if (a.rfind("--config=", 0) == 0) {
+        leading_config = a.substr(9);
+        first += 1;
+      } else if (a == "--config" && first + 1 < argc) {
+        leading_config = argv[first + 1];
+        first += 2;
+      } else {
+        err << "wxrecon: flag '--config' needs a value\n";
+        return kExitUsage;
+      }
+    }
+    if (first >= argc) {
+      printMainUsage(err);
+      return kExitUsage;
+    }
+    const std::string name = argv[first];
     if (name == "--help" || name == "-h" || name == "help") {
       printMainUsage(out);
       return kExitOk;
@@ -165,7 +187,16 @@ int runCli(int argc, const char* const argv[], std::istream& in, std::ostream& o
     }
     std::map<std::string, std::string> values;
     std::vector<std::string> positional;
-    for (int i = 2; i < argc; ++i) {
+    if (leading_config) {
+      bool takes_config = false;
+      for (const auto& f : spec->flags) takes_config = takes_config || f.name == "config";
+      if (!takes_config) {
+        err << "wxrecon " << name << ": takes no --config\n";
+        return kExitUsage;
+      }
+      values["config"] = *leading_config;
+    }
+    for (int i = first + 1; i < argc; ++i) {
       std::string arg = argv[i];
       if (arg == "--help" || arg == "-h") {
         printCommandUsage(*spec, out);

@@ -64,6 +64,7 @@ class CommandContext {
   std::ostream& out_;
   std::ostream& err_;
   std::optional<Config> config_;
+  bool config_failed_ = false;  // reported once
   std::unique_ptr<Database> db_;
 };
 

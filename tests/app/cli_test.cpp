@@ -56,7 +56,10 @@ TEST_CASE("usage errors exit 2", "[cli]") {
 TEST_CASE("a broken config exits 2 naming the missing key", "[cli]") {
   wx::test::TempDir dir;
   const std::string ini = dir.write("broken.ini", "[db]\nhost = 127.0.0.1\ndatabase = x\n");
-  // Through the real binary, as an operator would run it.
+  // Through the real binary, as an operator would run it; --config may come first.
+  auto r = wx::test::runProcess(WXRECON_BIN, {"--config", ini, "sweep"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("[db] missing required key 'user'"));
   auto r2 = wx::test::runProcess(WXRECON_BIN, {"migrate", "--config", ini});
   CHECK(r2.exit_code == 2);
   CHECK_THAT(r2.err, Catch::Contains("[db] missing required key 'user'"));
