@@ -120,7 +120,10 @@ TEST_CASE(
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);  // the run could not do its work
   CHECK_THAT(r.out, Contains("store errors 1,"));
-  CHECK_THAT(r.out, Contains("releases (untouched) 2"));  // once after the error, once re-claimed
+  // Released after the error; if the claim loop took it again in the same run, it was released
+  // again at once instead of being retried forever (the run returned at all: no spinning).
+  CHECK((r.out.find("releases (untouched) 1\n") != std::string::npos ||
+         r.out.find("releases (untouched) 2\n") != std::string::npos));
   auto row = env.row("UNREADABLE-1");
   CHECK(row.state == "NOTPAY");  // never decided without its notifications
   CHECK_FALSE(row.leased);
