@@ -148,7 +148,8 @@ TEST_CASE("sweep on SIGTERM: finishes in-flight orders, releases the rest, a rer
   paidOrders(env, "TERM-", 10);
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":400})");
   Background sweep(env, {"sweep"});
-  REQUIRE(waitFor(env, "SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL", 10));
+  // Claimed (any lease visible; one order may already be done).
+  REQUIRE(waitFor(env, "SELECT COUNT(*) > 0 FROM merchant_order WHERE lease_owner IS NOT NULL", 1));
   ::kill(sweep.pid(), SIGTERM);
   const int code = sweep.wait();
   INFO(sweep.out << sweep.err);
@@ -180,7 +181,8 @@ TEST_CASE("sweep: a second signal exits at once, leaving the leases to expire",
   paidOrders(env, "TWICE-", 5);
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":1500})");
   Background sweep(env, {"sweep"});
-  REQUIRE(waitFor(env, "SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL", 5));
+  // Claimed (any lease visible; one order may already be done).
+  REQUIRE(waitFor(env, "SELECT COUNT(*) > 0 FROM merchant_order WHERE lease_owner IS NOT NULL", 1));
   ::kill(sweep.pid(), SIGTERM);
   // Standard signals do not queue: let the first one be taken before sending the second.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
