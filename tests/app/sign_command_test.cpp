@@ -63,7 +63,7 @@ TEST_CASE("sign prints the TV1/TV2 signs of key=value lines", "[sign_command]") 
   CHECK(tv3.out == kTv1Md5 + "\n");
 }
 
-TEST_CASE("--show-string masks the key and never prints it", "[sign_command]") {
+TEST_CASE("sign --show-string masks the key and never prints it", "[sign_command]") {
   setKey(kKey);
   for (const char* type : {"MD5", "HMAC-SHA256"}) {
     INFO(type);
