@@ -25,7 +25,7 @@ Run cli(std::vector<std::string> args, const std::string& input = "") {
 }
 }  // namespace
 
-TEST_CASE("--help lists every command of the contract", "[cli]") {
+TEST_CASE("wxrecon --help lists every command of the contract", "[cli]") {
   auto r = cli({"--help"});
   CHECK(r.code == 0);
   for (const char* c : {"migrate", "sweep", "bill", "rerun", "report", "resolve", "daemon",
