@@ -6,8 +6,8 @@
 # in both (two merchants, MD5 and HMAC), runs `wxrecon sweep`, and shows what it decided. Each
 # run starts clean and gives the same result; everything it started is stopped on exit.
 #
-# Steps that later work adds are listed at the end as pending: notify-server receiving the
-# simulator's notifications, `wxrecon bill` for that day, and the report paths.
+# wxrecon notify-server runs too, receiving the simulator's notifications. Steps that later work
+# adds are listed at the end as pending: `wxrecon bill` for that day, and the report paths.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -71,6 +71,7 @@ sign_type = HMAC-SHA256
 
 [notify]
 listen = 127.0.0.1:${WXRECON_LOCAL_NOTIFY_PORT:-18081}
+admin_listen = 127.0.0.1:${WXRECON_LOCAL_ADMIN_PORT:-18082}
 
 [bill]
 archive_dir = $local_dir/bills
@@ -91,7 +92,9 @@ echo "== wxpay-sim on 127.0.0.1:$sim_port"
 build/wxpay-sim --config "$local_dir/wxrecon.ini" --listen "127.0.0.1:$sim_port" --seed 1 \
   >"$local_dir/sim.log" 2>&1 &
 sim_pid=$!
+notify_pid=
 stop_all() {
+  [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null && wait "$notify_pid" 2>/dev/null
   kill "$sim_pid" 2>/dev/null || true
   wait "$sim_pid" 2>/dev/null || true
   stop_db
@@ -101,6 +104,17 @@ for _ in $(seq 1 100); do
   grep -q "listening on" "$local_dir/sim.log" 2>/dev/null && break
   sleep 0.1
 done
+
+# ---- wxrecon notify-server: the simulator's notifications reach it ----
+notify_port=${WXRECON_LOCAL_NOTIFY_PORT:-18081}
+echo "== wxrecon notify-server on 127.0.0.1:$notify_port"
+build/wxrecon notify-server --config "$local_dir/wxrecon.ini" >"$local_dir/notify.log" 2>&1 &
+notify_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$local_dir/notify.log" 2>/dev/null && break
+  sleep 0.1
+done
+notify_url="http://127.0.0.1:$notify_port/wxpay/notify"
 sim="http://127.0.0.1:$sim_port"
 ctl() { curl -fsS -X "$1" "$sim$2" -H 'Content-Type: application/json' ${3:+-d "$3"} >/dev/null; }
 
@@ -111,34 +125,60 @@ day_start_utc=$(date -u -d "$day 00:00:00 UTC - 8 hours" +%s)
 echo "== seeding Beijing day $day (2 merchants x 20 orders)"
 seed_sql=$local_dir/seed.sql
 : >"$seed_sql"
-for m in 1900000101:wxlocal0000shopa01 1900000102:wxlocal0000shopb01; do
-  mch=${m%%:*}; appid=${m##*:}
-  for i in $(seq 0 19); do
-    no="L${mch: -1}$(printf '%03d' "$i")"
-    fee=$(( 100 + i * 37 ))
-    created=$(( day_start_utc + 3600 + i * 2400 ))          # spread over the day
-    created_iso=$(date -u -d "@$created" +%Y-%m-%dT%H:%M:%SZ)
-    expire_iso=$(date -u -d "@$(( created + 1800 ))" +%Y-%m-%dT%H:%M:%SZ)
-    paid_iso=$(date -u -d "@$(( created + 60 ))" +%Y-%m-%dT%H:%M:%SZ)
-    echo "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, created_at, expire_at)
-          VALUES ('$mch', '$appid', '$no', $fee, '$(date -u -d "@$created" '+%F %T')',
-                  '$(date -u -d "@$(( created + 1800 ))" '+%F %T')');" >>"$seed_sql"
-    kind=$(( i % 10 ))
-    [ "$kind" = 9 ] && continue                              # never created at WeChat
-    ctl POST /sim/orders "{\"mch_id\":\"$mch\",\"appid\":\"$appid\",\"out_trade_no\":\"$no\",
-      \"total_fee\":$fee,\"created_at\":\"$created_iso\",\"time_expire\":\"$expire_iso\"}"
-    case $kind in
-      7) ;;                                                  # unpaid: expires, gets closed
-      6) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_fee\":$(( fee + 1 )),\"paid_at\":\"$paid_iso\"}" ;;
-      *) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_at\":\"$paid_iso\"}" ;;
-    esac
-    if [ "$kind" = 8 ]; then
-      ctl POST "/sim/orders/$no/refund" "{\"mch_id\":\"$mch\",\"refund_fee\":$fee}"
-    fi
+# Pass "db" writes the merchant's orders first (as the app would, before paying), pass "sim"
+# then creates and pays them at WeChat, which sends the notifications.
+seed_pass() {
+  local pass=$1 m mch appid i no fee created created_iso expire_iso paid_iso kind
+  for m in 1900000101:wxlocal0000shopa01 1900000102:wxlocal0000shopb01; do
+    mch=${m%%:*}; appid=${m##*:}
+    for i in $(seq 0 19); do
+      no="L${mch: -1}$(printf '%03d' "$i")"
+      fee=$(( 100 + i * 37 ))
+      created=$(( day_start_utc + 3600 + i * 2400 ))          # spread over the day
+      if [ "$pass" = db ]; then
+        echo "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, created_at, expire_at)
+              VALUES ('$mch', '$appid', '$no', $fee, '$(date -u -d "@$created" '+%F %T')',
+                      '$(date -u -d "@$(( created + 1800 ))" '+%F %T')');" >>"$seed_sql"
+        continue
+      fi
+      created_iso=$(date -u -d "@$created" +%Y-%m-%dT%H:%M:%SZ)
+      expire_iso=$(date -u -d "@$(( created + 1800 ))" +%Y-%m-%dT%H:%M:%SZ)
+      paid_iso=$(date -u -d "@$(( created + 60 ))" +%Y-%m-%dT%H:%M:%SZ)
+      kind=$(( i % 10 ))
+      [ "$kind" = 9 ] && continue                              # never created at WeChat
+      ctl POST /sim/orders "{\"mch_id\":\"$mch\",\"appid\":\"$appid\",\"out_trade_no\":\"$no\",
+        \"total_fee\":$fee,\"created_at\":\"$created_iso\",\"time_expire\":\"$expire_iso\",
+        \"notify_url\":\"$notify_url\"}"
+      case $kind in
+        7) ;;                                                  # unpaid: expires, gets closed
+        6) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_fee\":$(( fee + 1 )),\"paid_at\":\"$paid_iso\"}" ;;
+        0|1|8) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_at\":\"$paid_iso\"}" ;;
+        2) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"forge\",\"paid_at\":\"$paid_iso\"}" ;;
+        *) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"deliver\",\"paid_at\":\"$paid_iso\"}" ;;
+      esac
+      if [ "$kind" = 8 ]; then
+        ctl POST "/sim/orders/$no/refund" "{\"mch_id\":\"$mch\",\"refund_fee\":$fee}"
+      fi
+    done
   done
-done
+}
+seed_pass db
 sql wxrecon_local <"$seed_sql"
+seed_pass sim
+# Notifications went out while the orders were being paid; notify-server confirms each accepted
+# one with an orderquery. Wait until it has, so every run shows the same split.
+for _ in $(seq 1 100); do
+  pending=$(sql -N wxrecon_local -e "SELECT
+      (SELECT COUNT(DISTINCT mch_id, out_trade_no) FROM payment_notification WHERE verdict = 'ACCEPTED')
+    - (SELECT COUNT(*) FROM order_transition WHERE source = 'notify')")
+  [ "$pending" = 0 ] && break
+  sleep 0.2
+done
 
+echo "== notifications received (by verdict)"
+sql -t wxrecon_local -e "SELECT COALESCE(verdict, '(none)') AS verdict, COUNT(*) AS bodies,
+                                SUM(times_received) AS received
+                         FROM payment_notification GROUP BY verdict ORDER BY verdict"
 echo "== wxrecon sweep"
 set +e
 build/wxrecon sweep --config "$local_dir/wxrecon.ini"
@@ -154,12 +194,15 @@ sql -t wxrecon_local -e "SELECT kind, severity, mch_id, out_trade_no, local_valu
 
 cat <<TXT
 
-== done. Seeded day: $day (Beijing). Per merchant: 12 paid orders -> SUCCESS; 2 paid with another
-   amount -> REVIEW + AMOUNT_MISMATCH; 2 expired unpaid -> closeorder -> CLOSED; 2 refunded ->
-   NOTPAY->SUCCESS->REFUND (two transitions); 2 never created at WeChat stay NOTPAY (ORDERNOTEXIST
-   closes them only after a second answer close_grace_s later).
+== done. Seeded day: $day (Beijing). Per merchant: 12 paid orders -> SUCCESS (notifications
+   delivered for 8, lost for 4, forged copies for 2 besides the genuine one: stored
+   BAD_SIGNATURE, answered FAIL);
+   2 paid with another amount -> REVIEW + AMOUNT_MISMATCH; 2 expired unpaid -> closeorder ->
+   CLOSED; 2 paid and refunded, notification lost -> NOTPAY->SUCCESS->REFUND (two transitions); 2 never created at WeChat
+   stay NOTPAY (ORDERNOTEXIST closes them only after a second answer close_grace_s later).
+   Orders whose notification arrived were confirmed by notify-server (order_transition.source =
+   notify) before the sweep; the sweep found the rest.
 Pending steps, added as their issues land:
-  - wxrecon notify-server receiving the simulator's notifications   (issue 6)
   - wxrecon bill for that day, the summary and the report paths      (issue 7)
 Config: .local/wxrecon.ini   Database: 127.0.0.1:$port wxrecon_local (stopped on exit)
 TXT
