@@ -4,61 +4,11 @@
 
 #include "common/log.h"
 #include "service/notification_verifier.h"
+#include "service/sweep.h"  // the one PayClient answer -> outcome mapping
 
 namespace wx {
 
 namespace {
-
-QueryOutcome toOutcome(const OrderQueryAnswer& a) {
-  QueryOutcome q;
-  q.detail = a.detail.empty() ? a.err_code : a.detail;
-  switch (a.kind) {
-    case AnswerKind::kDefinitive:
-      if (!a.result.exists) {
-        q.kind = OutcomeKind::kOrderNotExist;
-        break;
-      }
-      q.kind = OutcomeKind::kAnswer;
-      q.trade_state = a.result.trade_state;
-      q.facts.total_fee = a.result.total_fee.value_or(0);
-      q.facts.fee_type = a.result.fee_type;
-      q.facts.transaction_id = a.result.transaction_id;
-      q.facts.time_end = a.result.time_end;
-      break;
-    case AnswerKind::kRetryLater:
-      q.kind = OutcomeKind::kUnknown;
-      break;
-    case AnswerKind::kBadAnswer:
-      q.kind = OutcomeKind::kBadAnswer;
-      break;
-    case AnswerKind::kConfigFailure:
-      q.kind = OutcomeKind::kConfigFailure;
-      break;
-  }
-  return q;
-}
-
-RefundOutcome toRefundOutcome(const RefundQueryAnswer& a) {
-  RefundOutcome r;
-  r.detail = a.detail.empty() ? a.err_code : a.detail;
-  switch (a.kind) {
-    case AnswerKind::kDefinitive:
-      r.kind = a.result.exists ? OutcomeKind::kAnswer : OutcomeKind::kOrderNotExist;
-      r.total_fee = a.result.total_fee;
-      r.transaction_id = a.result.transaction_id;
-      break;
-    case AnswerKind::kRetryLater:
-      r.kind = OutcomeKind::kUnknown;
-      break;
-    case AnswerKind::kBadAnswer:
-      r.kind = OutcomeKind::kBadAnswer;
-      break;
-    case AnswerKind::kConfigFailure:
-      r.kind = OutcomeKind::kConfigFailure;
-      break;
-  }
-  return r;
-}
 
 double jitter() {
   thread_local std::mt19937 gen{std::random_device{}()};
@@ -228,7 +178,7 @@ void NotifyConfirmer::confirm(const Key& key) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.wechat_calls;
     }
-    last_query = toOutcome(a);
+    last_query = toQueryOutcome(a);
     in.step = Step::kCheck;
     in.query = last_query;
     in.now = clock_.now();
