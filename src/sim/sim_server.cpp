@@ -14,6 +14,11 @@
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
+#include <deque>
+#include <mutex>
+
+#include "common/clock.h"
+
 #include <sstream>
 #include <thread>
 
@@ -49,10 +54,53 @@ void abortConnection(HTTPServerRequest& req, HTTPServerResponse& resp, bool rese
   }
 }
 
+// The request log behind GET /sim/requests: the last kMax /pay/ requests (wall time UTC,
+// endpoint, HTTP status, injected transport fault, latency added, answer bytes). Cleared by
+// POST /sim/reset.
+class RequestLog {
+ public:
+  static constexpr std::size_t kMax = 10000;
+  void add(const std::string& endpoint, const PayResponse& r) {
+    std::string e =
+        "{\"at\":\"" + formatIso8601Utc(SystemClock::instance().now()) + "\",\"endpoint\":\"" +
+        jsonSafe(endpoint) + "\",\"status\":" + std::to_string(r.status) + ",\"fault\":\"" +
+        faultKindName(r.transport) + "\",\"latency_ms\":" + std::to_string(r.latency_ms) +
+        ",\"bytes\":" + std::to_string(r.body.size()) + "}";
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.push_back(std::move(e));
+    if (entries_.size() > kMax) entries_.pop_front();
+  }
+  void clear() {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_.clear();
+  }
+  std::string json(std::size_t limit) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::size_t n = std::min(limit, entries_.size());
+    std::string out = "{\"requests\":[";
+    for (std::size_t i = entries_.size() - n; i < entries_.size(); ++i) {
+      if (i != entries_.size() - n) out += ",";
+      out += entries_[i];
+    }
+    return out + "]}";
+  }
+
+ private:
+  static std::string jsonSafe(const std::string& v) {
+    std::string o;
+    for (char c : v) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') o += c;
+    }
+    return o;
+  }
+  mutable std::mutex mu_;
+  std::deque<std::string> entries_;
+};
+
 class Handler final : public Poco::Net::HTTPRequestHandler {
  public:
-  Handler(PayApi& pay, ControlApi& control, std::size_t cap)
-      : pay_(pay), control_(control), cap_(cap) {}
+  Handler(PayApi& pay, ControlApi& control, std::size_t cap, RequestLog& log)
+      : pay_(pay), control_(control), cap_(cap), log_(log) {}
 
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
     std::string body;
@@ -66,11 +114,29 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
     Poco::URI uri(req.getURI());
     const std::string path = uri.getPath();
     if (path.rfind("/pay/", 0) == 0) {
-      servePay(req, resp, pay_.handle(path.substr(5), req.getMethod(), body));
+      PayResponse r = pay_.handle(path.substr(5), req.getMethod(), body);
+      log_.add(path.substr(5), r);
+      servePay(req, resp, std::move(r));
       return;
     }
     std::map<std::string, std::string> query;
     for (const auto& [k, v] : uri.getQueryParameters()) query[k] = v;
+    if (path == "/sim/requests" && req.getMethod() == "GET") {
+      std::size_t limit = RequestLog::kMax;
+      if (query.count("limit")) {
+        std::string digits;
+        for (char c : query["limit"]) {
+          if (c >= '0' && c <= '9' && digits.size() < 9) digits += c;
+        }
+        limit = static_cast<std::size_t>(std::stoul("0" + digits));
+      }
+      const std::string json = log_.json(limit);
+      resp.setContentType("application/json");
+      resp.setContentLength(static_cast<std::streamsize>(json.size()));
+      resp.send() << json;
+      return;
+    }
+    if (path == "/sim/reset" && req.getMethod() == "POST") log_.clear();
     ControlResponse r = control_.handle(req.getMethod(), path, query, body);
     resp.setStatus(static_cast<HTTPResponse::HTTPStatus>(r.status));
     resp.setContentType(r.content_type);
@@ -131,6 +197,7 @@ class Handler final : public Poco::Net::HTTPRequestHandler {
   PayApi& pay_;
   ControlApi& control_;
   std::size_t cap_;
+  RequestLog& log_;
 };
 
 class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
@@ -138,13 +205,14 @@ class Factory final : public Poco::Net::HTTPRequestHandlerFactory {
   Factory(PayApi& pay, ControlApi& control, std::size_t cap)
       : pay_(pay), control_(control), cap_(cap) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new Handler(pay_, control_, cap_);
+    return new Handler(pay_, control_, cap_, log_);
   }
 
  private:
   PayApi& pay_;
   ControlApi& control_;
   std::size_t cap_;
+  RequestLog log_;
 };
 
 }  // namespace

@@ -51,11 +51,12 @@ struct Client {
 };
 
 void createOrder(const SimProcess& sim, const std::string& mch, const std::string& appid,
-                 const std::string& no, int fee, const std::string& created = "2024-05-01T00:00:00Z") {
+                 const std::string& no, int fee,
+                 const std::string& created = "2024-05-01T00:00:00Z") {
   sim.controlJson("POST", "/sim/orders",
-                  "{\"mch_id\":\"" + mch + "\",\"appid\":\"" + appid + "\",\"out_trade_no\":\"" + no +
-                      "\",\"total_fee\":" + std::to_string(fee) + ",\"created_at\":\"" + created +
-                      "\",\"time_expire\":\"2024-05-01T00:30:00Z\"}");
+                  "{\"mch_id\":\"" + mch + "\",\"appid\":\"" + appid + "\",\"out_trade_no\":\"" +
+                      no + "\",\"total_fee\":" + std::to_string(fee) + ",\"created_at\":\"" +
+                      created + "\",\"time_expire\":\"2024-05-01T00:30:00Z\"}");
 }
 
 }  // namespace
@@ -72,7 +73,8 @@ TEST_CASE("PayClient and wxpay-sim agree on every call, MD5 and HMAC", "[sim][cl
     createOrder(sim, m.mch_id, appid, paid, 101);
     createOrder(sim, m.mch_id, appid, unpaid, 202);
     sim.controlJson("POST", "/sim/orders/" + paid + "/pay?mch_id=" + m.mch_id,
-                    "{\"mch_id\":\"" + m.mch_id + "\",\"notify\":\"lose\",\"paid_at\":\"2024-05-01T00:01:00Z\"}");
+                    "{\"mch_id\":\"" + m.mch_id +
+                        "\",\"notify\":\"lose\",\"paid_at\":\"2024-05-01T00:01:00Z\"}");
 
     auto q = client.pay->orderQuery(m, {appid, paid, ""});
     INFO(q.detail);
@@ -145,9 +147,24 @@ TEST_CASE("a wrong key is a merchant configuration failure, a bad answer sign is
   auto sys = client.pay->orderQuery(m, {m.appids.front(), "ORD-K", ""});
   CHECK(sys.kind == wx::AnswerKind::kRetryLater);
   CHECK(sys.cause == wx::AnswerCause::kSystemError);
+
+  // The request log saw the three orderqueries, oldest first; /sim/reset clears it.
+  sim.controlJson("POST", "/sim/faults", "{\"systemerror\":0,\"reset\":1.0}");
+  auto reset = client.pay->orderQuery(m, {m.appids.front(), "ORD-K", ""});
+  CHECK(reset.kind == wx::AnswerKind::kRetryLater);
+  auto log = sim.controlJson("GET", "/sim/requests");
+  auto entries = log->getArray("requests");
+  REQUIRE(entries->size() >= 4);
+  const auto last = entries->getObject(static_cast<unsigned>(entries->size() - 1));
+  CHECK(last->getValue<std::string>("endpoint") == "orderquery");
+  CHECK(last->getValue<std::string>("fault") == "reset");
+  CHECK(sim.controlJson("GET", "/sim/requests?limit=2")->getArray("requests")->size() == 2);
+  sim.controlJson("POST", "/sim/reset");
+  CHECK(sim.controlJson("GET", "/sim/requests")->getArray("requests")->size() == 0);
 }
 
-TEST_CASE("downloadbill: a generated day through the client and the real parser", "[sim][client][bill]") {
+TEST_CASE("downloadbill: a generated day through the client and the real parser",
+          "[sim][client][bill]") {
   SimProcess::Options o;
   o.clock = "2024-05-03T04:00:00Z";  // 12:00 Beijing on 05-03: 05-01 and 05-02 are ready
   SimProcess sim(o);
