@@ -80,6 +80,21 @@ void mismatch(AnswerInfo& info, const std::string& field, const std::string& ask
            field + ": asked '" + asked + "', answer says '" + got + "'");
 }
 
+// A signed result_code=FAIL answer: `not_exist_code` (ORDERNOTEXIST, REFUNDNOTEXIST) is a
+// definitive "there is no such thing" and clears `exists`; any other err_code is retry later.
+// Returns false when the answer is result_code=SUCCESS (the caller reads the result).
+bool businessFailure(AnswerInfo& a, const char* not_exist_code, bool& exists) {
+  if (get(a.fields, "result_code") == "SUCCESS") return false;
+  if (a.err_code == not_exist_code) {
+    exists = false;
+    definitive(a);
+  } else {
+    classify(a, AnswerKind::kRetryLater, AnswerCause::kUnknownOutcome,
+             "err_code '" + a.err_code + "': " + a.err_code_des);
+  }
+  return true;
+}
+
 // An optional amount: absent/empty is fine; present must be digits.
 bool optionalFen(const FieldMap& f, const std::string& name, std::optional<Fen>& out,
                  AnswerInfo& info) {
@@ -352,16 +367,7 @@ OrderQueryAnswer PayClient::orderQuery(const MerchantConfig& merchant, const Ord
   const FieldMap& f = a.fields;
   OrderQueryResult& r = a.result;
 
-  if (get(f, "result_code") != "SUCCESS") {
-    if (a.err_code == "ORDERNOTEXIST") {
-      r.exists = false;
-      definitive(a);
-      return a;
-    }
-    classify(a, AnswerKind::kRetryLater, AnswerCause::kUnknownOutcome,
-             "err_code '" + a.err_code + "': " + a.err_code_des);
-    return a;
-  }
+  if (businessFailure(a, "ORDERNOTEXIST", r.exists)) return a;
 
   r.out_trade_no = get(f, "out_trade_no");
   r.transaction_id = get(f, "transaction_id");
@@ -477,16 +483,7 @@ RefundQueryAnswer PayClient::refundQuery(const MerchantConfig& merchant,
   const FieldMap& f = a.fields;
   RefundQueryResult& r = a.result;
 
-  if (get(f, "result_code") != "SUCCESS") {
-    if (a.err_code == "REFUNDNOTEXIST") {
-      r.exists = false;
-      definitive(a);
-      return a;
-    }
-    classify(a, AnswerKind::kRetryLater, AnswerCause::kUnknownOutcome,
-             "err_code '" + a.err_code + "': " + a.err_code_des);
-    return a;
-  }
+  if (businessFailure(a, "REFUNDNOTEXIST", r.exists)) return a;
   r.transaction_id = get(f, "transaction_id");
   r.out_trade_no = get(f, "out_trade_no");
   r.fee_type = get(f, "fee_type");
