@@ -5,12 +5,19 @@
 // releases the rest, and the daemon exits 0; a second signal exits at once. SIGHUP is logged
 // and ignored: nothing is reloaded (a changed config needs a restart, so a half-reloaded
 // config can never mix two key sets).
+//
+// The daily bill (app/daemon_bill.h, service/bill_schedule.h): after each sweep, every
+// merchant's bill attempt that is due runs, on the same thread — yesterday's bill (Beijing) at
+// schedule.bill_time Beijing, NOT_READY retried every 30 min and FAILED with backoff until
+// 23:30 Beijing, once per day. A bill run delays the next sweep by its duration; it never runs
+// beside one of this daemon's sweeps.
 #include <chrono>
 #include <memory>
 #include <ostream>
 #include <thread>
 
 #include "app/commands.h"
+#include "app/daemon_bill.h"
 #include "app/sweep_runner.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -20,19 +27,13 @@ namespace wx {
 
 namespace {
 
-// The seam for the daily bill job (DESIGN.md §1: `bill` at schedule.bill_time Beijing for
-// yesterday, retrying a NOT_READY bill). Called after every sweep with the current time; it
-// will run the bill once per Beijing day when bill_time has passed. Today it only says so, once.
-void maybeRunBill(const Config& config, TimePoint now) {
-  (void)now;
-  static bool told = false;
-  if (told) return;
-  told = true;
-  logInfo("daemon.bill_pending",
-          {{"bill_time", std::to_string(config.schedule.bill_hour) + ":" +
-                             (config.schedule.bill_minute < 10 ? "0" : "") +
-                             std::to_string(config.schedule.bill_minute)},
-           {"note", "the daily bill job arrives with issue 7; the daemon runs sweeps only"}});
+// The seam for the bill run (issue 7): until `wxrecon bill` lands, each planned attempt says so
+// and counts as FAILED (retried with backoff), so the schedule runs for real meanwhile.
+int billNotBuiltYet(const std::string& mch_id, const CivilDate& bill_date) {
+  logError("daemon.bill_not_built", {{"mch_id", mch_id},
+                                     {"bill_date", formatIsoDate(bill_date)},
+                                     {"note", "wxrecon bill is not built yet (issue 7)"}});
+  return kExitUsage;
 }
 
 }  // namespace
@@ -48,7 +49,18 @@ int runDaemon(CommandContext& ctx) {
   }
   const std::atomic<bool>& stop = installStopSignals(true);
   const auto interval = std::chrono::seconds(std::max(1, config->schedule.sweep_interval_s));
-  logInfo("daemon.start", {{"sweep_interval_s", std::to_string(interval.count())}});
+  BillSchedulePolicy bill_policy;
+  bill_policy.bill_hour = config->schedule.bill_hour;
+  bill_policy.bill_minute = config->schedule.bill_minute;
+  std::vector<std::string> bill_mch_ids;
+  for (const auto& m : config->merchants) {
+    if (options.mch.empty() || m.mch_id == options.mch) bill_mch_ids.push_back(m.mch_id);
+  }
+  DaemonBillJob bill(bill_mch_ids, bill_policy, billNotBuiltYet);
+  const TimePoint start_time = SystemClock::instance().now();
+  logInfo("daemon.start",
+          {{"sweep_interval_s", std::to_string(interval.count())},
+           {"next_bill", beijingIso(bill.plan(bill_mch_ids.front(), start_time).at)}});
 
   std::unique_ptr<Database> db;
   while (!stop.load()) {
@@ -71,7 +83,7 @@ int runDaemon(CommandContext& ctx) {
                  {{"exit", std::to_string(code)}, {"next_in_s", std::to_string(interval.count())}});
       }
     }
-    maybeRunBill(*config, SystemClock::instance().now());
+    bill.runDue(SystemClock::instance().now(), stop);
     // Sleep until the next slot in small steps, so a signal is noticed at once.
     while (!stop.load() && std::chrono::steady_clock::now() - started < interval) {
       if (takeHup()) {

@@ -213,10 +213,46 @@ TEST_CASE("daemon: sweeps every interval, survives SIGHUP, stops on SIGTERM",
   INFO(daemon.out << daemon.err);
   CHECK(code == 0);
   CHECK_THAT(daemon.err, Contains("daemon.sighup"));
-  CHECK_THAT(daemon.err, Contains("issue 7"));
+  CHECK_THAT(daemon.err, Contains("event=daemon.start"));
   CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'sweep'") >= 2);
   // Never two of its sweeps at once: each run finished before the next started.
   CHECK(env.count("SELECT COUNT(*) FROM recon_run a JOIN recon_run b ON a.id < b.id "
                   "WHERE b.started_at < a.finished_at") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM order_transition") == 5);
+}
+
+TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time has passed",
+          "[integration][daemon]") {
+  // bill_time 00:00 Beijing has always passed: the first loop attempts yesterday's bill for
+  // each merchant. Until `wxrecon bill` lands the seam answers "not built yet" (exit 2), which
+  // the schedule treats as FAILED: the next attempt is 5 minutes later, not at once.
+  SweepEnv env;
+  env.writeIni("\n[schedule]\nbill_time = 00:00\n");
+  const auto now = std::chrono::time_point_cast<wx::Millis>(std::chrono::system_clock::now());
+  const std::string yesterday = wx::formatIsoDate(wx::addDays(wx::beijingDate(now), -1));
+  Background daemon(env, {"daemon"});
+  // Two sweep intervals (1 s) pass: still one attempt per merchant.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'sweep'") < 3 &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(daemon.pid(), SIGTERM);
+  CHECK(daemon.wait() == 0);
+  INFO(daemon.err);
+  auto count = [&](const std::string& needle) {
+    std::size_t n = 0;
+    for (auto p = daemon.err.find(needle); p != std::string::npos;
+         p = daemon.err.find(needle, p + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(count("event=daemon.bill_start mch_id=" + env.merchant(i).mch_id +
+                " bill_date=" + yesterday) == 1);
+  }
+  CHECK(count("event=daemon.bill_not_built") == 2);
+  CHECK(count("event=daemon.bill_failed") == 2);
+  CHECK_THAT(daemon.err, Contains("exit=2 next=" + yesterday + "@"));
 }
