@@ -75,8 +75,6 @@ int runNotifyServer(CommandContext& ctx) {
   MySqlOrderStore orders(*db);
   MySqlNotificationStore store(*db, *run_id);
   ConfirmStorage storage;
-  storage.claim_one = [&store](const std::string& m, const std::string& n, const std::string& o,
-                               int lease) { return store.claimOne(m, n, o, lease); };
   storage.mark_due_now = [&store](const std::string& m, const std::string& n) {
     return store.markDueNow(m, n);
   };

@@ -3,8 +3,6 @@
 #include <random>
 
 #include "common/log.h"
-#include "service/notification_verifier.h"
-#include "service/sweep.h"  // the one PayClient answer -> outcome mapping
 
 namespace wx {
 
@@ -23,13 +21,12 @@ NotifyConfirmer::NotifyConfirmer(const Config& config, OrderStore& orders,
                                  std::string owner, std::size_t capacity, int workers)
     : config_(config),
       orders_(orders),
-      notifications_(notifications),
       storage_(std::move(storage)),
-      client_(client),
-      clock_(clock),
       run_id_(run_id),
       owner_(std::move(owner)),
-      capacity_(capacity) {
+      capacity_(capacity),
+      checker_(notifications, client, clock, config.merchants, config.policy,
+               static_cast<std::size_t>(config.notify.max_body_bytes)) {
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -124,92 +121,40 @@ void NotifyConfirmer::confirm(const Key& key) {
                                          {"step", what},
                                          {"error", st.message()}});
   };
-  auto claimed = storage_.claim_one(key.first, key.second, owner_, config_.schedule.lease_s);
+  // Claimed like the sweep, whatever its schedule; skipped when finished or leased elsewhere.
+  auto claimed =
+      orders_.claimByKeys({{key.first, key.second}}, owner_, config_.schedule.lease_s, false);
   if (!claimed) return fail("claim", claimed.status());
-  if (!claimed->has_value()) {
+  if (claimed->empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.skipped_leased;  // finished meanwhile, or leased by a sweep: it decides
     return;
   }
-  const Order order = **claimed;
+  const Order order = claimed->front();
 
-  // The verified notifications of this order, re-verified from the raw bytes (DESIGN.md §4).
-  std::vector<NotificationFact> facts;
-  auto stored = notifications_.forOrder(order.mch_id, order.out_trade_no);
-  if (!stored) {
+  CheckOptions options;
+  options.source = TransitionSource::kNotify;
+  options.allow_close = false;  // closing is the sweep's job
+  CheckResult r = checker_.check(order, *merchant, options, jitter());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.wechat_calls += static_cast<std::uint64_t>(r.wechat_calls);
+  }
+  if (r.end == CheckEnd::kNotificationsUnreadable) {
     (void)orders_.release(order, owner_);
-    return fail("notifications", stored.status());
+    return fail("notifications", Status::unavailable(r.error));
   }
-  for (const auto& row : *stored) {
-    VerifiedNotification v = verifyNotification(
-        row.raw_body, config_.merchants, static_cast<std::size_t>(config_.notify.max_body_bytes));
-    const NotificationVerdict verdict = checkAgainstOrder(v, order);
-    if (verdict != NotificationVerdict::kAccepted &&
-        verdict != NotificationVerdict::kAmountMismatch) {
-      continue;
-    }
-    NotificationFact f = v.fact();
-    f.body_sha256 = row.body_sha256;
-    facts.push_back(std::move(f));
-  }
-
-  DecisionInput in;
-  in.order = &order;
-  in.notifications = &facts;
-  in.policy = &config_.policy;
-  in.source = TransitionSource::kNotify;
-  in.jitter = jitter();
-  Decision d;
-  bool decided = false;
-  if (config_.policy.notification_is_evidence && !facts.empty()) {
-    in.step = Step::kNotification;
-    in.notification = facts.front();
-    in.now = clock_.now();
-    d = decide(in);
-    decided = d.action == Action::kNone;
-  }
-  QueryOutcome last_query;
-  for (int round = 0; !decided && round < 3; ++round) {
-    OrderQueryRequest req;
-    req.appid = order.appid;
-    req.out_trade_no = order.out_trade_no;
-    OrderQueryAnswer a = client_.orderQuery(*merchant, req);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      ++stats_.wechat_calls;
-    }
-    last_query = toQueryOutcome(a);
-    in.step = Step::kCheck;
-    in.query = last_query;
-    in.now = clock_.now();
-    d = decide(in);
-    if (d.action == Action::kRefundQuery) {
-      RefundQueryRequest r;
-      r.appid = order.appid;
-      r.out_trade_no = order.out_trade_no;
-      RefundQueryAnswer ra = client_.refundQuery(*merchant, r);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++stats_.wechat_calls;
-      }
-      in.step = Step::kRefundQuery;
-      in.refund = toRefundOutcome(ra);
-      in.now = clock_.now();
-      d = decide(in);
-    }
-    if (d.action != Action::kQuery) decided = true;
-  }
-  if (!decided || d.action == Action::kCloseOrder || d.action == Action::kStopMerchant ||
-      d.action == Action::kRefundQuery) {
+  if (r.end != CheckEnd::kDecided) {
     // Closing is the sweep's job; a configuration failure stops nothing here but this order.
     Status st = orders_.release(order, owner_);
     if (!st.isOk()) fail("release", st);
-    if (d.action == Action::kStopMerchant) {
+    if (r.end == CheckEnd::kMerchantStopped) {
       logError("notify.confirm.config_failure",
-               {{"mch_id", key.first}, {"detail", last_query.detail}});
+               {{"mch_id", key.first}, {"detail", r.stop_reason}});
     }
     return;
   }
+  const Decision& d = r.decision;
   auto applied = orders_.apply(order, d, run_id_, owner_);
   if (!applied) return fail("apply", applied.status());
   std::lock_guard<std::mutex> lock(mu_);

@@ -2,10 +2,9 @@
 // notification for an unfinished order triggers an orderquery, never a state by itself (unless
 // policy.notification_is_evidence). Work goes through a bounded in-process queue — each order at
 // most once in it — served by a few worker threads:
-//   claim the order like the sweep (skipped when leased elsewhere), re-read and re-verify its
-//   stored notifications, decide() (Step::kNotification first when notification_is_evidence,
-//   then Step::kCheck with source kNotify), perform the actions (orderquery, refundquery; never
-//   closeorder from here: such an order is released for the sweep), OrderStore::apply.
+//   claim the order like the sweep (skipped when leased elsewhere), check it with the shared
+//   OrderChecker (source kNotify; never closeorder from here: such an order is released for
+//   the sweep), OrderStore::apply.
 // When the queue is full, the order is left due now (next_check_at = NULL) for the next sweep.
 // enqueue() never blocks on the network or the database (except markDueNow on overflow, one
 // short UPDATE, done by the caller after the acknowledgement).
@@ -26,18 +25,14 @@
 
 #include "app/config.h"
 #include "common/clock.h"
+#include "service/order_checker.h"
 #include "service/stores.h"
 #include "wechat/pay_client.h"
 
 namespace wx {
 
-// The storage calls the confirmation needs beyond OrderStore/NotificationStore.
+// The storage call the confirmation needs beyond OrderStore/NotificationStore.
 struct ConfirmStorage {
-  // Claims one unfinished order whatever its schedule; empty when finished or leased.
-  std::function<Result<std::optional<Order>>(const std::string& mch_id,
-                                             const std::string& out_trade_no,
-                                             const std::string& owner, int lease_s)>
-      claim_one;
   // Leaves the order due now for the sweep.
   std::function<Status(const std::string& mch_id, const std::string& out_trade_no)> mark_due_now;
 };
@@ -77,13 +72,11 @@ class NotifyConfirmer {
 
   const Config& config_;
   OrderStore& orders_;
-  NotificationStore& notifications_;
   ConfirmStorage storage_;
-  PayClient& client_;
-  const Clock& clock_;
   const std::int64_t run_id_;
   const std::string owner_;
   const std::size_t capacity_;
+  const OrderChecker checker_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Key> queue_;

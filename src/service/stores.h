@@ -24,6 +24,12 @@ struct ClaimRequest {
   std::vector<std::string> mch_ids;  // only these merchants (empty: none is claimed)
 };
 
+// An order by its natural key (UNIQUE (mch_id, out_trade_no)).
+struct OrderKey {
+  std::string mch_id;
+  std::string out_trade_no;
+};
+
 // What apply() counts, for the run summary and the exit code.
 struct ApplyResult {
   int transitions = 0;
@@ -68,6 +74,33 @@ class OrderStore {
   virtual Result<std::int64_t> countDueUnmanaged(const std::vector<std::string>& managed) {
     (void)managed;
     return Status::internal("countDueUnmanaged is not implemented by this store");
+  }
+
+  // Claims the named orders whatever their schedule (bill run, rerun): unfinished ones
+  // (NOTPAY/USERPAYING), and with `include_finished` also SUCCESS, REFUND, CLOSED, REVOKED,
+  // PAYERROR and REVIEW ones (rerun --recheck-final re-verifies them through decide()). Orders
+  // under a live lease are skipped (their owner decides them), unknown ids/keys too. Sets the
+  // lease and increments lease_generation like claimDue (SKIP LOCKED, one transaction), so
+  // apply() and release() are fenced the same way. Returns the claimed orders in id order.
+  // Default: fails (kInternal).
+  virtual Result<std::vector<Order>> claimByIds(const std::vector<std::int64_t>& ids,
+                                                const std::string& owner, int lease_s,
+                                                bool include_finished) {
+    (void)ids;
+    (void)owner;
+    (void)lease_s;
+    (void)include_finished;
+    return Status::internal("claimByIds is not implemented by this store");
+  }
+  // The same by (mch_id, out_trade_no).
+  virtual Result<std::vector<Order>> claimByKeys(const std::vector<OrderKey>& keys,
+                                                 const std::string& owner, int lease_s,
+                                                 bool include_finished) {
+    (void)keys;
+    (void)owner;
+    (void)lease_s;
+    (void)include_finished;
+    return Status::internal("claimByKeys is not implemented by this store");
   }
 
   // The verified-notification facts for an order are read by the NotificationStore.

@@ -11,99 +11,8 @@
 #include <thread>
 
 #include "common/log.h"
-#include "service/notification_verifier.h"
 
 namespace wx {
-
-namespace {
-
-std::string why(const AnswerInfo& a) {
-  std::string s = answerCauseName(a.cause);
-  if (!a.err_code.empty()) s += " err_code=" + a.err_code;
-  if (!a.detail.empty()) s += ": " + a.detail;
-  return s;
-}
-
-// The shared part of the mapping: what a non-definitive answer means to decide().
-OutcomeKind nonDefinitiveKind(const AnswerInfo& a) {
-  switch (a.kind) {
-    case AnswerKind::kConfigFailure:
-      return OutcomeKind::kConfigFailure;
-    case AnswerKind::kBadAnswer:
-      // Only a signature or identity failure is RESPONSE_BAD_SIGNATURE; a malformed body
-      // (truncated, garbage) is an ordinary unknown outcome.
-      return a.cause == AnswerCause::kBadSignature || a.cause == AnswerCause::kIdentityMismatch
-                 ? OutcomeKind::kBadAnswer
-                 : OutcomeKind::kUnknown;
-    case AnswerKind::kRetryLater:
-    case AnswerKind::kDefinitive:
-      break;
-  }
-  return OutcomeKind::kUnknown;
-}
-
-}  // namespace
-
-QueryOutcome toQueryOutcome(const OrderQueryAnswer& a) {
-  QueryOutcome q;
-  if (!a.definitive()) {
-    q.kind = nonDefinitiveKind(a);
-    q.detail = why(a);
-    return q;
-  }
-  if (!a.result.exists) {
-    q.kind = OutcomeKind::kOrderNotExist;
-    q.detail = "ORDERNOTEXIST";
-    return q;
-  }
-  q.kind = OutcomeKind::kAnswer;
-  q.trade_state = a.result.trade_state;
-  q.facts.total_fee = a.result.total_fee.value_or(0);
-  q.facts.fee_type = a.result.fee_type;
-  q.facts.transaction_id = a.result.transaction_id;
-  q.facts.time_end = a.result.time_end;
-  return q;
-}
-
-CloseOrderOutcome toCloseOutcome(const CloseOrderAnswer& a) {
-  CloseOrderOutcome c;
-  if (!a.definitive()) {
-    c.kind = nonDefinitiveKind(a);
-    c.detail = why(a);
-    return c;
-  }
-  c.kind = OutcomeKind::kAnswer;
-  switch (a.result) {
-    case CloseOutcome::kClosed:
-      c.result = CloseResult::kSuccess;
-      break;
-    case CloseOutcome::kOrderPaid:
-      c.result = CloseResult::kOrderPaid;
-      break;
-    case CloseOutcome::kAlreadyClosed:
-      c.result = CloseResult::kOrderClosed;
-      break;
-  }
-  return c;
-}
-
-RefundOutcome toRefundOutcome(const RefundQueryAnswer& a) {
-  RefundOutcome r;
-  if (!a.definitive()) {
-    r.kind = nonDefinitiveKind(a);
-    r.detail = why(a);
-    return r;
-  }
-  if (!a.result.exists) {
-    r.kind = OutcomeKind::kOrderNotExist;
-    r.detail = "REFUNDNOTEXIST";
-    return r;
-  }
-  r.kind = OutcomeKind::kAnswer;
-  r.total_fee = a.result.total_fee;
-  r.transaction_id = a.result.transaction_id;
-  return r;
-}
 
 int SweepSummary::exitCode() const {
   if (db_failed) return 1;
@@ -160,12 +69,17 @@ std::string SweepSummary::render() const {
 }
 
 struct Sweep::Impl {
-  Impl(SweepDeps d, SweepOptions o) : deps(d), opt(std::move(o)), rng(opt.seed) {
+  Impl(SweepDeps d, SweepOptions o)
+      : deps(d),
+        opt(std::move(o)),
+        checker(deps.notifications, deps.client, deps.clock, opt.merchants, opt.policy),
+        rng(opt.seed) {
     for (const auto& m : opt.merchants) merchants.emplace(m.mch_id, m);
   }
 
   SweepDeps deps;
   SweepOptions opt;
+  OrderChecker checker;
   std::map<std::string, MerchantConfig> merchants;
   std::string owner;
   std::chrono::steady_clock::time_point started;
@@ -187,12 +101,6 @@ struct Sweep::Impl {
     std::lock_guard<std::mutex> lock(mu);
     return sum.stopped_merchants.count(mch) > 0;
   }
-  void countCall(const AnswerInfo& a) {
-    std::lock_guard<std::mutex> lock(mu);
-    ++sum.wechat_calls;
-    if (!a.definitive()) ++sum.call_failures;
-    if (a.cause == AnswerCause::kTransport) ++sum.transport_failures;
-  }
   void release(const Order& o) {
     if (!opt.dry_run) {
       Status st = deps.orders.release(o, owner);
@@ -205,165 +113,71 @@ struct Sweep::Impl {
     ++sum.released;
   }
 
-  std::vector<NotificationFact> verifiedNotifications(const Order& o, bool& ok);
   void process(const Order& o, const std::atomic<bool>& stop);
   void record(const Order& o, const Decision& d);
   void worker(const std::atomic<bool>& stop);
   void progress();
 };
 
-std::vector<NotificationFact> Sweep::Impl::verifiedNotifications(const Order& o, bool& ok) {
-  std::vector<NotificationFact> facts;
-  auto rows = deps.notifications.forOrder(o.mch_id, o.out_trade_no);
-  if (!rows) {
-    ok = false;
-    logWarning("sweep.notifications_unreadable",
-               {{"out_trade_no", o.out_trade_no}, {"error", rows.status().message()}});
-    return facts;
-  }
-  ok = true;
-  for (const auto& row : *rows) {
-    // Stored verdicts are advisory (DESIGN.md §4): the raw bytes are verified again.
-    VerifiedNotification v = verifyNotification(row.raw_body, opt.merchants);
-    if (v.verdict != NotificationVerdict::kAccepted) continue;
-    if (checkAgainstOrder(v, o) != NotificationVerdict::kAccepted) continue;
-    if (v.mch_id != o.mch_id || v.out_trade_no != o.out_trade_no) continue;
-    facts.push_back(v.fact());
-  }
-  return facts;
-}
-
 void Sweep::Impl::process(const Order& o, const std::atomic<bool>& stop) {
   if (stop.load() || merchantStopped(o.mch_id)) {
     release(o);
     return;
   }
-  const MerchantConfig& m = merchants.at(o.mch_id);
-  bool notifications_ok = false;
-  const std::vector<NotificationFact> facts = verifiedNotifications(o, notifications_ok);
-  if (!notifications_ok) {
-    // Without its notifications the order cannot be reconciled: leave it for the next run.
-    release(o);
+  CheckOptions options;
+  options.source = TransitionSource::kQuery;
+  options.allow_close = !opt.dry_run;
+  options.abandon = [&] { return merchantStopped(o.mch_id); };
+  CheckResult r = checker.check(o, merchants.at(o.mch_id), options, jitter());
+  {
     std::lock_guard<std::mutex> lock(mu);
-    ++sum.store_failures;
-    return;
+    sum.wechat_calls += r.wechat_calls;
+    sum.call_failures += r.call_failures;
+    sum.transport_failures += r.transport_failures;
   }
-
-  DecisionInput in;
-  in.order = &o;
-  in.notifications = &facts;
-  in.policy = &opt.policy;
-  in.source = TransitionSource::kQuery;
-  in.jitter = jitter();
-  in.now = deps.clock.now();
-
-  Decision d;
-  std::vector<Decision> earlier;
-  if (opt.policy.notification_is_evidence && isUnfinished(o.state) && !facts.empty()) {
-    in.step = Step::kNotification;
-    in.notification = facts.front();
-    d = decide(in);
-  } else {
-    d.action = Action::kQuery;
-    d.next_step = Step::kCheck;
-  }
-
-  // decide() -> perform its action -> decide() with the outcome, until no action is left. The
-  // longest chain is query, close, requery, refundquery; the bound only guards against a bug.
-  for (int round = 0; round < 8 && d.action != Action::kNone; ++round) {
-    if (d.action == Action::kStopMerchant) break;
-    if (merchantStopped(o.mch_id)) {
-      release(o);  // another worker hit this merchant's configuration failure
+  switch (r.end) {
+    case CheckEnd::kDecided:
+      break;
+    case CheckEnd::kCloseWanted:  // dry run only: closeorder is never called
+      r.decision.outcome = "would_close";
+      break;
+    case CheckEnd::kAbandoned:  // another worker hit this merchant's configuration failure
+      release(o);
+      return;
+    case CheckEnd::kNotificationsUnreadable: {
+      // Without its notifications the order cannot be reconciled: leave it for the next run.
+      logWarning("sweep.notifications_unreadable",
+                 {{"out_trade_no", o.out_trade_no}, {"error", r.error}});
+      release(o);
+      std::lock_guard<std::mutex> lock(mu);
+      ++sum.store_failures;
       return;
     }
-    if (d.action == Action::kCloseOrder && opt.dry_run) {
-      d.outcome = "would_close";
-      break;
+    case CheckEnd::kMerchantStopped: {
+      bool first = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        first = sum.stopped_merchants.emplace(o.mch_id, r.stop_reason).second;
+      }
+      if (first) {
+        logError("sweep.merchant_stopped",
+                 {{"mch_id", o.mch_id},
+                  {"reason", r.stop_reason},
+                  {"effect", "no more WeChat calls for this merchant in this run; exit 2"}});
+      }
+      release(o);
+      return;
     }
-    earlier.push_back(d);
-    const Action action = d.action;
-    in.step = d.next_step;
-    switch (action) {
-      case Action::kQuery: {
-        OrderQueryRequest req;
-        req.appid = o.appid;
-        req.out_trade_no = o.out_trade_no;
-        OrderQueryAnswer a = deps.client.orderQuery(m, req);
-        countCall(a);
-        in.query = toQueryOutcome(a);
-        if (a.kind == AnswerKind::kConfigFailure) in.query.detail = a.return_msg + " " + why(a);
-        break;
-      }
-      case Action::kCloseOrder: {
-        CloseOrderRequest req;
-        req.appid = o.appid;
-        req.out_trade_no = o.out_trade_no;
-        CloseOrderAnswer a = deps.client.closeOrder(m, req);
-        countCall(a);
-        in.step = Step::kClose;
-        in.close = toCloseOutcome(a);
-        if (a.kind == AnswerKind::kConfigFailure) in.close.detail = a.return_msg + " " + why(a);
-        break;
-      }
-      case Action::kRefundQuery: {
-        RefundQueryRequest req;
-        req.appid = o.appid;
-        req.out_trade_no = o.out_trade_no;
-        RefundQueryAnswer a = deps.client.refundQuery(m, req);
-        countCall(a);
-        in.step = Step::kRefundQuery;  // in.query keeps the orderquery that said REFUND
-        in.refund = toRefundOutcome(a);
-        if (a.kind == AnswerKind::kConfigFailure) in.refund.detail = a.return_msg + " " + why(a);
-        break;
-      }
-      case Action::kNone:
-      case Action::kStopMerchant:
-        break;
-    }
-    in.now = deps.clock.now();
-    d = decide(in);
-  }
-
-  if (d.action == Action::kStopMerchant) {
-    std::string msg = in.query.detail;
-    if (in.step == Step::kClose) msg = in.close.detail;
-    if (in.step == Step::kRefundQuery) msg = in.refund.detail;
-    bool first = false;
-    {
+    case CheckEnd::kLoopBug: {
+      // Only a bug in decide() gets here: write nothing, leave the order for the next run.
+      logError("sweep.decision_loop", {{"out_trade_no", o.out_trade_no}});
+      release(o);
       std::lock_guard<std::mutex> lock(mu);
-      first = sum.stopped_merchants.emplace(o.mch_id, msg).second;
-    }
-    if (first) {
-      logError("sweep.merchant_stopped",
-               {{"mch_id", o.mch_id},
-                {"reason", msg},
-                {"effect", "no more WeChat calls for this merchant in this run; exit 2"}});
-    }
-    release(o);
-    return;
-  }
-  if (d.action != Action::kNone && d.outcome != "would_close") {
-    // Only a bug in decide() gets here: write nothing, leave the order for the next run.
-    logError("sweep.decision_loop", {{"out_trade_no", o.out_trade_no}});
-    release(o);
-    std::lock_guard<std::mutex> lock(mu);
-    ++sum.store_failures;
-    return;
-  }
-  // Findings of the earlier steps of the chain (the final decision carries only its own).
-  for (const auto& e : earlier) {
-    for (const auto& f : e.findings) {
-      const bool dup = std::any_of(d.findings.begin(), d.findings.end(),
-                                   [&](const Finding& x) { return x.kind == f.kind; });
-      if (!dup) d.findings.push_back(f);
-    }
-    for (const auto& r : e.resolves) {
-      const bool dup = std::any_of(d.resolves.begin(), d.resolves.end(),
-                                   [&](const AutoResolve& x) { return x.kind == r.kind; });
-      if (!dup) d.resolves.push_back(r);
+      ++sum.store_failures;
+      return;
     }
   }
-  record(o, d);
+  record(o, r.decision);
 }
 
 void Sweep::Impl::record(const Order& o, const Decision& d) {

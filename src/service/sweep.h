@@ -34,19 +34,12 @@
 #include "common/clock.h"
 #include "domain/policy.h"
 #include "domain/state_machine.h"
+#include "service/order_checker.h"
 #include "service/stores.h"
 #include "wechat/api_types.h"
 #include "wechat/pay_client.h"
 
 namespace wx {
-
-// PayClient answers -> the decision function's outcomes (the one mapping; DESIGN.md §5):
-// kRetryLater -> kUnknown; kBadAnswer -> kBadAnswer for a bad signature or identity mismatch
-// (RESPONSE_BAD_SIGNATURE), kUnknown for a malformed answer; kConfigFailure -> kConfigFailure;
-// ORDERNOTEXIST / REFUNDNOTEXIST -> kOrderNotExist.
-QueryOutcome toQueryOutcome(const OrderQueryAnswer& a);
-CloseOrderOutcome toCloseOutcome(const CloseOrderAnswer& a);
-RefundOutcome toRefundOutcome(const RefundQueryAnswer& a);
 
 struct SweepProgress {
   std::int64_t examined = 0;

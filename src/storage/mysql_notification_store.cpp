@@ -267,37 +267,6 @@ Result<std::vector<StoredNotification>> MySqlNotificationStore::forOrder(
   return out;
 }
 
-Result<std::optional<Order>> MySqlNotificationStore::claimOne(const std::string& mch_id,
-                                                              const std::string& out_trade_no,
-                                                              const std::string& owner,
-                                                              int lease_s) {
-  std::int64_t id = 0;
-  Status st = db_.run("notify-claim", [&](Poco::Data::Session& s) {
-    id = 0;
-    std::string mch = mch_id, no = out_trade_no, o = owner;
-    int lease = lease_s;
-    std::vector<std::int64_t> ids;
-    // NOWAIT would fail on a row a receive transaction holds for a few ms; SKIP LOCKED skips it
-    // like the sweep does (the receive path re-queues it when it commits an ACCEPTED body).
-    s << "SELECT id FROM merchant_order WHERE mch_id = ? AND out_trade_no = ? "
-         "AND state IN ('NOTPAY','USERPAYING') "
-         "AND (lease_until IS NULL OR lease_until < NOW(3)) FOR UPDATE SKIP LOCKED",
-        use(mch), use(no), into(ids), now;
-    if (ids.empty()) return;
-    id = ids[0];
-    s << "UPDATE merchant_order SET lease_owner = ?, lease_until = NOW(3) + INTERVAL ? SECOND, "
-         "lease_generation = lease_generation + 1 WHERE id = ?",
-        use(o), use(lease), use(id), now;
-  });
-  if (!st.isOk()) return st;
-  if (id == 0) return std::optional<Order>();
-  MySqlOrderStore orders(db_);
-  auto loaded = orders.load({id});
-  if (!loaded) return loaded.status();
-  if (loaded->empty()) return std::optional<Order>();
-  return std::optional<Order>(loaded->front());
-}
-
 Status MySqlNotificationStore::markDueNow(const std::string& mch_id,
                                           const std::string& out_trade_no) {
   return db_.run("notify-mark-due",

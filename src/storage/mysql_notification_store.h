@@ -62,12 +62,6 @@ class MySqlNotificationStore final : public NotificationStore {
 
   Result<ReceiveResult> receive(const ReceivedBody& body);
 
-  // Claims one unfinished order for the confirming query like the sweep does (lease on the
-  // database clock, lease_generation + 1), whatever its next_check_at. Empty when the order is
-  // finished, unknown, or leased by someone else (then it is skipped).
-  Result<std::optional<Order>> claimOne(const std::string& mch_id, const std::string& out_trade_no,
-                                        const std::string& owner, int lease_s);
-
   // Leaves an unfinished order due now (next_check_at = NULL) for the next sweep: used when
   // the confirmation queue is full or the server stops with work queued.
   Status markDueNow(const std::string& mch_id, const std::string& out_trade_no);

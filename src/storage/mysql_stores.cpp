@@ -159,6 +159,51 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
   return out;
 }
 
+Result<std::vector<Order>> MySqlOrderStore::claimByIds(const std::vector<std::int64_t>& ids,
+                                                       const std::string& owner, int lease_s,
+                                                       bool include_finished) {
+  std::vector<Order> out;
+  if (ids.empty()) return out;
+  const std::string states = include_finished ? "" : "state IN ('NOTPAY','USERPAYING') AND ";
+  Status st = db_.run("claim-by-id", [&](Poco::Data::Session& s) {
+    out.clear();
+    // Locking by primary key only: rows another worker holds are skipped, never waited for.
+    std::vector<std::int64_t> got;
+    s << "SELECT id FROM merchant_order WHERE id IN (" + idList(ids) + ") AND " + states +
+             "(lease_until IS NULL OR lease_until < NOW(3)) ORDER BY id FOR UPDATE SKIP LOCKED",
+        into(got), now;
+    if (got.empty()) return;
+    std::string lease_owner = owner;
+    int lease = lease_s;
+    s << "UPDATE merchant_order SET lease_owner = ?, lease_until = NOW(3) + INTERVAL ? SECOND, "
+         "lease_generation = lease_generation + 1 WHERE id IN (" + idList(got) + ")",
+        use(lease_owner), use(lease), now;
+    out = readOrders(s, "id IN (" + idList(got) + ")");
+  });
+  if (!st.isOk()) return st;
+  return out;
+}
+
+Result<std::vector<Order>> MySqlOrderStore::claimByKeys(const std::vector<OrderKey>& keys,
+                                                        const std::string& owner, int lease_s,
+                                                        bool include_finished) {
+  if (keys.empty()) return std::vector<Order>();
+  // out_trade_no may hold any printable character: look the ids up with bound parameters.
+  std::vector<std::int64_t> ids;
+  Status st = db_.run("ids-by-key", [&](Poco::Data::Session& s) {
+    ids.clear();
+    for (const auto& k : keys) {
+      std::string mch = k.mch_id, no = k.out_trade_no;
+      std::vector<std::int64_t> one;
+      s << "SELECT id FROM merchant_order WHERE mch_id = ? AND out_trade_no = ?", use(mch),
+          use(no), into(one), now;
+      ids.insert(ids.end(), one.begin(), one.end());
+    }
+  }, {false, 3});
+  if (!st.isOk()) return st;
+  return claimByIds(ids, owner, lease_s, include_finished);
+}
+
 Result<std::vector<Order>> MySqlOrderStore::peekDue(const ClaimRequest& r, std::int64_t after_id) {
   std::vector<Order> out;
   if (r.mch_ids.empty() || r.limit <= 0) return out;

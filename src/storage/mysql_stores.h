@@ -18,6 +18,12 @@ class MySqlOrderStore final : public OrderStore {
   Status release(const Order& claimed, const std::string& owner) override;
   Result<std::vector<Order>> peekDue(const ClaimRequest& request, std::int64_t after_id) override;
   Result<std::int64_t> countDueUnmanaged(const std::vector<std::string>& managed) override;
+  Result<std::vector<Order>> claimByIds(const std::vector<std::int64_t>& ids,
+                                        const std::string& owner, int lease_s,
+                                        bool include_finished) override;
+  Result<std::vector<Order>> claimByKeys(const std::vector<OrderKey>& keys,
+                                         const std::string& owner, int lease_s,
+                                         bool include_finished) override;
 
   // Reads orders by id (no lease taken), e.g. for tests and the notify path.
   Result<std::vector<Order>> load(const std::vector<std::int64_t>& ids);

@@ -246,3 +246,43 @@ TEST_CASE("a decision's auto-resolve closes the order's open discrepancy", "[sto
                  "'wxrecon' AND resolution_note LIKE 'cleared by itself%'") == 1);
   CHECK(fx.count("SELECT COUNT(*) FROM merchant_order WHERE next_check_at = '2030-01-01'") == 1);
 }
+
+TEST_CASE("claimByIds/claimByKeys claim named orders whatever their schedule, skip leased ones",
+          "[store]") {
+  Fixture f;
+  f.addOrders(3);                        // ORD10000100-0..2, NOTPAY, due now
+  f.addOrders(1, "10000100", "SUCCESS");  // ORD10000100-0SUCCESS, finished
+  MySqlOrderStore store(*f.db);
+  f.tdb.session() << "UPDATE merchant_order SET next_check_at = NOW(3) + INTERVAL 1 DAY", now;
+
+  // Not due, yet claimed by key; an unknown key is ignored; a finished order only on request.
+  auto got = store.claimByKeys({{"10000100", "ORD10000100-1"},
+                                {"10000100", "NO-SUCH-ORDER"},
+                                {"10000100", "ORD10000100-0SUCCESS"}},
+                               "bill:1", 60, false);
+  REQUIRE(got);
+  REQUIRE(got->size() == 1);
+  CHECK(got->front().out_trade_no == "ORD10000100-1");
+  CHECK(got->front().lease_generation == 1);
+  CHECK(f.count("SELECT COUNT(*) FROM merchant_order WHERE lease_owner = 'bill:1'") == 1);
+
+  // Leased by someone else: skipped, even with include_finished.
+  auto again = store.claimByKeys({{"10000100", "ORD10000100-1"}}, "other", 60, true);
+  REQUIRE(again);
+  CHECK(again->empty());
+
+  // include_finished: the SUCCESS order is claimable (rerun --recheck-final), fenced as usual.
+  auto finished = store.claimByKeys({{"10000100", "ORD10000100-0SUCCESS"}}, "rerun:2", 60, true);
+  REQUIRE(finished);
+  REQUIRE(finished->size() == 1);
+  CHECK(finished->front().state == OrderState::kSuccess);
+  CHECK(store.release(finished->front(), "rerun:2").isOk());
+  CHECK(f.count("SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL") == 1);
+
+  // By id: the released one again, the leased one skipped.
+  auto by_id = store.claimByIds({finished->front().id, got->front().id}, "rerun:3", 60, true);
+  REQUIRE(by_id);
+  REQUIRE(by_id->size() == 1);
+  CHECK(by_id->front().id == finished->front().id);
+  CHECK(by_id->front().lease_generation == finished->front().lease_generation + 1);
+}
