@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/test_hooks.h"
 
 namespace wx {
 
@@ -343,6 +344,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     }
     if (got->empty()) break;
     if (s.opt.dry_run) after_id = got->back().id;
+    hooks::crashPoint("sweep.after_claim");
     // An order is decided at most once per run. One claimed again (released after a failure,
     // or due again at once, e.g. close_grace_s = 0) is released for the next run: a run never
     // spins on the same orders.

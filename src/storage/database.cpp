@@ -7,6 +7,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/test_hooks.h"
+
 namespace wx {
 
 using Poco::Data::Keywords::now;
@@ -136,7 +138,11 @@ Status Database::run(const std::string& name, const std::function<void(Poco::Dat
     try {
       if (options.transactional) s.begin();
       unit(s);
-      if (options.transactional) s.commit();
+      if (options.transactional) {
+        hooks::crashPoint("db.before_commit");
+        s.commit();
+        hooks::crashPoint("db.after_commit");
+      }
       // Poco leaves autocommit off after a transaction (STACK_NOTES.md).
       if (options.transactional) s.setFeature("autoCommit", true);
       return Status::ok();

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/money.h"
+#include "common/test_hooks.h"
 #include "wechat/signer.h"
 
 namespace wx {
@@ -230,6 +231,7 @@ HttpResult PayClient::post(const MerchantConfig& merchant, const std::string& pa
   if (sink) req.sink = *sink;
 
   HttpResult r;
+  hooks::crashPoint("wechat.before_call");
   {
     auto permit = limiter_.acquire(merchant.mch_id, qpsFor(merchant));
     r = transport_.send(req);
@@ -245,6 +247,7 @@ HttpResult PayClient::post(const MerchantConfig& merchant, const std::string& pa
   info.transport = r.outcome;
   info.http_status = r.response.status;
   if (r.ok() && r.response.status == 429) limiter_.frequencyLimited(merchant.mch_id);
+  hooks::crashPoint("wechat.after_call");
   return r;
 }
 
