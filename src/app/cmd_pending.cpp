@@ -6,6 +6,5 @@ namespace wx {
 
 int runBill(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
 int runRerun(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
-int runReport(CommandContext& ctx) { return notBuiltYet(ctx, "finance reports (issue 7)"); }
 
 }  // namespace wx
