@@ -78,7 +78,7 @@ constexpr const char* kOrderJoin =
 // date) its order's paid_at, else created_at, lies in D's UTC range; else (no order) its
 // first_seen_at does. Two disjoint branches: the dated ones through idx_discrepancy_day
 // (mch_id, bill_date), the undated ones of the merchant through the same index (bill_date IS
-// NULL), each with an eq_ref to its order. EXPLAIN is in the README.
+// NULL), each with an eq_ref to its order (EXPLAIN on MariaDB 10.11: ref + eq_ref in both).
 constexpr const char* kDaySelect =
     "SELECT d.id, d.kind, d.severity, d.status, d.out_trade_no, d.transaction_id, "
     "CAST(d.bill_date AS CHAR), o.total_fee, o.state, d.local_value, d.remote_value, d.detail, "
@@ -153,7 +153,7 @@ Result<DayReport> MySqlReportReader::loadDay(const std::string& mch_id, CivilDat
         }
         sortForReport(report.discrepancies);
       },
-      {false, 3});
+      {true, 3});  // one snapshot: the totals and the rows agree
   if (!st.isOk()) return st;
   return report;
 }
@@ -201,7 +201,7 @@ Result<std::vector<IndexEntry>> MySqlReportReader::loadIndex(const std::string& 
         entries.clear();
         for (auto& [day, e] : by_day) entries.push_back(std::move(e));
       },
-      {false, 3});
+      {true, 3});
   if (!st.isOk()) return st;
   return entries;
 }
