@@ -4,7 +4,6 @@
 
 namespace wx {
 
-int runBill(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
 int runRerun(CommandContext& ctx) { return notBuiltYet(ctx, "daily bill reconciliation (issue 7)"); }
 
 }  // namespace wx

@@ -139,6 +139,73 @@ class NotificationStore {
                                                            const std::string& out_trade_no) = 0;
 };
 
+// A bill_file row (DESIGN.md §4): one per distinct downloaded bill.
+struct BillFileRecord {
+  std::int64_t id = 0;
+  std::string mch_id;
+  CivilDate bill_date;
+  std::string bill_type = "ALL";
+  std::string status;  // OK, EMPTY, NOT_READY, FAILED, REJECTED
+  std::int64_t rows = 0;
+  std::string layout;  // empty: NULL
+  std::optional<std::int64_t> trade_count, settlement_total_fen, refund_total_fen,
+      coupon_refund_total_fen, order_total_fen, refund_applied_total_fen;
+  std::string fee_total;        // exact, e.g. "0.05000"; empty: NULL
+  std::string summary_reading;  // which inferred rule matched; empty: NULL
+  std::string error;
+  std::string sha256;       // of the raw bytes as downloaded ("" bytes for EMPTY)
+  std::string stored_path;  // empty: NULL (nothing archived)
+};
+
+// A bill_day row (DESIGN.md §4, §6), both sides in fen.
+struct BillDayRecord {
+  std::string mch_id;
+  CivilDate bill_date;
+  std::int64_t local_count = 0;
+  Fen local_amount_fen = 0;
+  std::int64_t bill_count = 0;  // payment rows
+  Fen bill_order_amount_fen = 0;
+  Fen bill_settlement_fen = 0;
+  Fen bill_refund_fen = 0;
+  std::string bill_fee = "0.00000";
+  Fen bill_net_fen = 0;  // settlement − refunds
+  std::int64_t matched_count = 0;
+  Fen matched_amount_fen = 0;
+  std::int64_t unmatched_local_count = 0;
+  std::int64_t unmatched_bill_count = 0;
+  std::int64_t not_managed_count = 0;
+  std::string bill_status = "OK";
+  std::int64_t bill_file_id = 0;
+  std::int64_t run_id = 0;
+};
+
+// What the bill run reads and writes besides orders and discrepancies.
+class BillStore {
+ public:
+  virtual ~BillStore() = default;
+  // Upserts on (mch_id, bill_date, bill_type, sha256): the same bytes again add nothing (the
+  // row keeps its first download). Returns the row's id.
+  virtual Result<std::int64_t> saveFile(const BillFileRecord& file, std::int64_t run_id) = 0;
+  // The newest OK or EMPTY bill_file of that day and type (rerun without --redownload).
+  virtual Result<std::optional<BillFileRecord>> newestUsable(const std::string& mch_id,
+                                                              const CivilDate& day,
+                                                              const std::string& bill_type) = 0;
+  // Replaces the bill_day row of (mch_id, bill_date).
+  virtual Status saveDay(const BillDayRecord& day) = 0;
+  // Keyset paging over orders with paid_at in [from, to) of one merchant (any state; the
+  // caller filters), ordered by (paid_at, id): pass the last order seen (nullptr: start).
+  virtual Result<std::vector<Order>> paidBetween(const std::string& mch_id, TimePoint from,
+                                                 TimePoint to, const Order* after,
+                                                 int limit) = 0;
+  // The orders with these keys (read-only, no lease); unknown keys are absent.
+  virtual Result<std::vector<Order>> findByKeys(const std::vector<OrderKey>& keys) = 0;
+  // The out_trade_no, transaction_id, total_fee, time_end and raw body of the notifications
+  // of `mch_id` received in [from, to), in id order after `after_id` (keyset).
+  virtual Result<std::vector<StoredNotification>> notificationsReceived(
+      const std::string& mch_id, TimePoint from, TimePoint to, std::int64_t after_id,
+      int limit) = 0;
+};
+
 enum class RunKind { kSweep, kBill, kRerun, kReport, kResolve, kNotify };
 const char* runKindName(RunKind k);
 

@@ -34,11 +34,37 @@ std::optional<TimePoint> timeAt(Poco::Data::RecordSet& rs, std::size_t col, std:
   return *t;
 }
 
+std::string idList(const std::vector<std::int64_t>& ids) {
+  std::string s;
+  for (auto id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
+  return s;
+}
+
+// mch_ids come from the validated config ([A-Za-z0-9_-]); quote them for an IN list.
+Nullable<std::string> nullIfEmpty(const std::string& v) {
+  return v.empty() ? Nullable<std::string>() : Nullable<std::string>(v);
+}
+
+}  // namespace
+
+std::string quotedList(const std::vector<std::string>& values) {
+  std::string s;
+  for (const auto& v : values) {
+    std::string safe;
+    for (char c : v) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') safe += c;
+    }
+    s += (s.empty() ? "'" : ",'") + safe + "'";
+  }
+  return s;
+}
+
+
 std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
-                              const std::string& suffix = "") {
+                              const std::string& suffix, const std::string& order_by) {
   Poco::Data::Statement st(s);
   st << std::string("SELECT ") + kOrderColumns + " FROM merchant_order WHERE " + where +
-            " ORDER BY id" + suffix;
+            " ORDER BY " + order_by + suffix;
   st.execute();
   Poco::Data::RecordSet rs(st);
   std::vector<Order> out;
@@ -69,30 +95,6 @@ std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
   return out;
 }
 
-std::string idList(const std::vector<std::int64_t>& ids) {
-  std::string s;
-  for (auto id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
-  return s;
-}
-
-// mch_ids come from the validated config ([A-Za-z0-9_-]); quote them for an IN list.
-std::string quotedList(const std::vector<std::string>& values) {
-  std::string s;
-  for (const auto& v : values) {
-    std::string safe;
-    for (char c : v) {
-      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-') safe += c;
-    }
-    s += (s.empty() ? "'" : ",'") + safe + "'";
-  }
-  return s;
-}
-
-Nullable<std::string> nullIfEmpty(const std::string& v) {
-  return v.empty() ? Nullable<std::string>() : Nullable<std::string>(v);
-}
-
-}  // namespace
 
 const char* runKindName(RunKind k) {
   switch (k) {

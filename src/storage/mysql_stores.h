@@ -57,6 +57,13 @@ class MySqlRunStore final : public RunStore {
 // values refreshed; RESOLVED with the same values -> only last_seen_at; RESOLVED with changed
 // values -> reopened, the old resolution kept in detail). Returns true when the row is new or
 // reopened.
+// SELECT of merchant_order rows WHERE `where` ORDER BY `order_by` `suffix` (e.g. " LIMIT 10"),
+// as Orders. Throws DbError (kDataLoss) on a row it cannot read.
+std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
+                              const std::string& suffix = "", const std::string& order_by = "id");
+// 'a','b' for an IN list; keeps only [A-Za-z0-9_-] of each value (mch_ids, not free text).
+std::string quotedList(const std::vector<std::string>& values);
+
 bool upsertFinding(Poco::Data::Session& s, const Finding& f, std::int64_t run_id);
 // Inside an open transaction: sets an OPEN discrepancy of this order RESOLVED by wxrecon.
 void autoResolve(Poco::Data::Session& s, const std::string& mch_id, const std::string& out_trade_no,

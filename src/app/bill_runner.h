@@ -1,0 +1,36 @@
+// Wiring of one `wxrecon bill` run (service/bill_run.h) to the real stores, WeChat client and
+// GET_LOCK; shared by the bill command and the daemon's daily bill job.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "app/config.h"
+#include "common/time.h"
+
+namespace wx {
+
+class Database;
+
+struct BillCliOptions {
+  CivilDate day;        // Beijing day
+  std::string mch;      // empty: every configured merchant
+  bool dry_run = false;
+  bool redownload = true;  // false: reuse the newest archived OK/EMPTY bill (rerun)
+  // The report seam (the coordinator wires the report writer here): called per merchant
+  // after its day is committed. nullptr: none.
+  std::function<void(const std::string& mch_id, const CivilDate& day, bool dry_run)> after_day;
+};
+
+// Checks --date against today (Beijing): refused when not a date, today or later (the day is
+// not over), or older than WeChat's 3-month window (92 days). nullopt: fine (sets `day`).
+std::optional<std::string> checkBillDate(const std::string& text, const CivilDate& today,
+                                         CivilDate& day);
+
+// Runs the bill for one day; prints the summary on `out`; returns the exit code (DESIGN.md §1).
+int runBillDay(const Config& config, Database& db, const BillCliOptions& options,
+               std::ostream& out);
+
+}  // namespace wx

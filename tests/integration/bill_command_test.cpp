@@ -1,0 +1,196 @@
+// `wxrecon bill` end to end: a real wxpay-sim (real clock) serving the day's bill, a fresh
+// MariaDB, the real binary. Day D = 3 days ago (Beijing), so D and D+1 are both downloadable at
+// any hour; D+1 has no trades ("No Bill Exist" = EMPTY, available), so LOCAL_ONLY is decided.
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include "support/sweep_env.h"
+
+using namespace wx;
+using namespace wx::test;
+using Catch::Matchers::Contains;
+using namespace Poco::Data::Keywords;
+
+namespace {
+
+struct BillEnv : SweepEnv {
+  CivilDate day;
+  BillEnv() : SweepEnv(options()) {
+    day = addDays(beijingDate(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())), -3);
+  }
+  static SweepEnvOptions options() {
+    SweepEnvOptions o;
+    o.extra_ini = "\n[bill]\narchive_dir = " + archiveRoot() + "\n[reports]\ndir = " +
+                  archiveRoot() + "-reports\n";
+    return o;
+  }
+  static std::string archiveRoot() {
+    static const std::string root = "/tmp/wxrecon-bill-test-" + std::to_string(::getpid());
+    return root;
+  }
+  // Seconds from now to Beijing `hh:mm` of `d`.
+  int at(const CivilDate& d, int hh, int mm) const {
+    const auto t = beijingDayStart(d) + std::chrono::minutes(hh * 60 + mm);
+    const auto now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
+    return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(t - now).count());
+  }
+  // An order created the hour before day `d` on both sides (local: unless `local` is false),
+  // paid at the sim at Beijing `hh:mm` of `d`.
+  void paidAtSim(const std::string& no, std::int64_t fee, const CivilDate& d, int hh, int mm,
+                 bool local = true) {
+    order(0, no, fee, at(d, 0, 0) - 3600, 7 * 86400, true);
+    if (!local) deleteLocal(no);
+    sim().controlJson("POST", "/sim/orders/" + no + "/pay",
+                      R"({"mch_id":")" + merchant(0).mch_id + R"(","notify":"lose","paid_at":")" +
+                          isoIn(at(d, hh, mm)) + R"("})");
+  }
+  void deleteLocal(const std::string& no) {
+    db().session() << "DELETE FROM merchant_order WHERE out_trade_no = '" + no + "'", now;
+  }
+  // A local order in `state` paid at `hh:mm` of `d` (no sim counterpart unless made).
+  void localPaid(const std::string& no, std::int64_t fee, const CivilDate& d, int hh, int mm,
+                 const std::string& state = "SUCCESS") {
+    localOrder(merchant(0).mch_id, appid(0), no, fee, at(d, 0, 0) - 3600, 7 * 86400, state);
+    db().session() << "UPDATE merchant_order SET transaction_id = 'LOCALTXN" + no +
+                          "', paid_at = NOW(3) + INTERVAL " + std::to_string(at(d, hh, mm)) +
+                          " SECOND WHERE out_trade_no = '" + no + "'",
+        now;
+  }
+  ProcessResult bill(std::vector<std::string> extra = {}) {
+    extra.insert(extra.begin(), {"bill", "--date", formatIsoDate(day), "--mch", merchant(0).mch_id});
+    return wxrecon(extra);
+  }
+  std::vector<std::string> discrepancies() {
+    std::vector<std::string> out;
+    db().session() << "SELECT CONCAT(kind, ':', COALESCE(out_trade_no, ''), ':', status) FROM "
+                      "discrepancy ORDER BY kind, out_trade_no",
+        into(out), now;
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("bill: every bill-side kind planted once is found once; a second run adds nothing",
+          "[bill][integration]") {
+  BillEnv env;
+  const CivilDate d = env.day, prev = addDays(env.day, -1);
+  // Paid at WeChat and locally (after the sweep): matched. One at 00:30 Beijing (16:30 UTC the
+  // day before) lands on D, not D-1.
+  env.paidAtSim("M1", 100, d, 0, 30);
+  env.paidAtSim("M2", 250, d, 12, 0);
+  env.paidAtSim("M3", 999, d, 23, 59);
+  env.paidAtSim("PREV", 300, prev, 15, 0);  // paid on D-1: no notification -> NOTIFY_MISSING
+  auto swept = env.sweep();
+  INFO(swept.out << swept.err);
+  REQUIRE(swept.exit_code == 0);
+  REQUIRE(env.row("M1").state == "SUCCESS");
+  // Planted after the sweep:
+  env.paidAtSim("UNKNOWN", 120, d, 10, 0, /*local=*/false);  // BILL_ONLY
+  env.paidAtSim("UNFIN", 130, d, 11, 0);                      // NOTPAY locally: fixed by a query
+  env.paidAtSim("PAC", 140, d, 13, 0);                        // CLOSED locally: PAID_AFTER_CLOSE
+  env.db().session() << "UPDATE merchant_order SET state = 'CLOSED' WHERE out_trade_no = 'PAC'",
+      now;
+  env.localPaid("LONLY", 150, d, 14, 0);  // in neither bill: LOCAL_ONLY
+  env.paidAtSim("AMT", 160, d, 15, 0);
+  env.db().session() << "UPDATE merchant_order SET state = 'SUCCESS', total_fee = 170, "
+                        "transaction_id = 'T', paid_at = NOW(3) + INTERVAL " +
+                            std::to_string(env.at(d, 15, 0)) +
+                            " SECOND WHERE out_trade_no = 'AMT'",
+      now;  // BILL_AMOUNT_MISMATCH (bill 1.60, order 1.70)
+  // M2's notification names another transaction: NOTIFY_MISMATCH.
+  env.storeNotification(0, "M2", 250, "4200000000000000000000000WRONG", env.at(d, 12, 0));
+  env.db().session() << "UPDATE payment_notification SET received_at = NOW(3) + INTERVAL " +
+                            std::to_string(env.at(d, 12, 1)) + " SECOND",
+      now;
+
+  auto r = env.bill();
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.out, Contains("bill OK"));
+  CHECK_THAT(r.out, Contains("D+1 bill EMPTY"));
+  const std::vector<std::string> expected = {
+      "BILL_AMOUNT_MISMATCH:AMT:OPEN", "BILL_ONLY:UNKNOWN:OPEN", "LOCAL_ONLY:LONLY:OPEN",
+      "NOTIFY_MISMATCH:M2:OPEN",       "NOTIFY_MISSING:PREV:OPEN", "PAID_AFTER_CLOSE:PAC:OPEN"};
+  CHECK(env.discrepancies() == expected);
+  // The unfinished order moved on the fresh query's evidence, source bill.
+  CHECK(env.row("UNFIN").state == "SUCCESS");
+  CHECK(env.transitions("UNFIN") == std::vector<std::string>{"NOTPAY>SUCCESS/bill"});
+  CHECK(env.row("PAC").state == "REVIEW");
+  // Day totals: local M1 M2 M3 LONLY AMT (paid on D before the run), matched M1 M2 M3.
+  std::int64_t local_count = 0, local_amount = 0, matched = 0, bill_count = 0, bill_amount = 0;
+  std::string status;
+  env.db().session() << "SELECT local_count, local_amount_fen, matched_count, bill_count, "
+                        "bill_order_amount_fen, bill_status FROM bill_day",
+      into(local_count), into(local_amount), into(matched), into(bill_count), into(bill_amount),
+      into(status), now;
+  CHECK(local_count == 5);
+  CHECK(local_amount == 100 + 250 + 999 + 150 + 170);
+  CHECK(matched == 3);
+  CHECK(bill_count == 7);  // M1 M2 M3 UNKNOWN UNFIN PAC AMT
+  CHECK(bill_amount == 100 + 250 + 999 + 120 + 130 + 140 + 160);
+  CHECK(status == "OK");
+  // The archive: one file per distinct sha256, private directories.
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file WHERE status = 'OK'") == 1);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file WHERE status = 'EMPTY'") == 1);
+  std::string path;
+  env.db().session() << "SELECT stored_path FROM bill_file WHERE status = 'OK'", into(path), now;
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  REQUIRE(::stat(BillEnv::archiveRoot().c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+
+  // Twice: the same rows (UNFIN is now matched), nothing new.
+  const auto before = env.discrepancies();
+  auto again = env.bill();
+  INFO(again.out << again.err);
+  CHECK(again.exit_code == 0);
+  CHECK_THAT(again.out, Contains("new discrepancies:  0"));
+  CHECK(env.discrepancies() == before);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file") == 2);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_day") == 1);
+  CHECK(env.count("SELECT matched_count FROM bill_day") == 4);
+  CHECK(env.transitions("UNFIN") == std::vector<std::string>{"NOTPAY>SUCCESS/bill"});
+}
+
+TEST_CASE("bill: --dry-run writes only its recon_run row", "[bill][integration]") {
+  BillEnv env;
+  env.paidAtSim("UNKNOWN", 120, env.day, 10, 0, /*local=*/false);
+  env.paidAtSim("UNFIN", 130, env.day, 11, 0);
+  auto r = env.bill({"--dry-run"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 3);  // as a real run: BILL_ONLY is HIGH
+  CHECK_THAT(r.out, Contains("dry run"));
+  CHECK_THAT(r.out, Contains("BILL_ONLY=1"));
+  CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_day") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM order_transition") == 0);
+  CHECK(env.row("UNFIN").state == "NOTPAY");
+  CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'bill' AND status = 'DRY_RUN'") ==
+        1);
+}
+
+TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused locally exit 2",
+          "[bill][integration]") {
+  BillEnv env;
+  auto r = env.bill();
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Contains("bill EMPTY"));
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file WHERE status = 'EMPTY'") == 2);  // D, D+1
+  CHECK(env.count("SELECT COUNT(*) FROM bill_day WHERE bill_status = 'EMPTY'") == 1);
+
+  const CivilDate today =
+      beijingDate(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now()));
+  auto future = env.wxrecon({"bill", "--date", formatIsoDate(today)});
+  CHECK(future.exit_code == 2);
+  CHECK_THAT(future.err, Contains("not over yet"));
+  auto old = env.wxrecon({"bill", "--date", formatIsoDate(addDays(today, -100))});
+  CHECK(old.exit_code == 2);
+  CHECK_THAT(old.err, Contains("3-month"));
+  auto bad = env.wxrecon({"bill", "--date", "2026-02-30"});
+  CHECK(bad.exit_code == 2);
+}
