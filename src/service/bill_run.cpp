@@ -550,10 +550,6 @@ void BillRun::Impl::reconcile(BillIndex& bill, const std::vector<std::uint64_t>&
       recheck_work.push_back({{o.mch_id, o.out_trade_no}, l});
     }
   }
-  d.bill_count = 0;
-  for (const auto& l : bill.lines()) {
-    if (!l.refund) ++d.bill_count;
-  }
   recheck(recheck_work);
 
   // 3. NOTIFY_MISSING: orders paid on D-1 (their resend window has closed) without a verified
@@ -718,6 +714,8 @@ void BillRun::Impl::runMerchant(const MerchantConfig& merchant) {
   if (today.status != "OK" && today.status != "EMPTY") return;
   if (today.status == "OK") {
     const BillTotals& t = today.summary.totals;
+    // The bill side is the whole file (rows of unmanaged appids included, counted apart).
+    r.day.bill_count = t.rows - t.refund_rows;
     r.day.bill_order_amount_fen = t.order_fen;
     r.day.bill_settlement_fen = t.settlement_fen;
     r.day.bill_refund_fen = t.refund_fen;
