@@ -10,6 +10,7 @@
 #include <Poco/Process.h>
 #include <signal.h>
 
+#include <memory>
 #include <ostream>
 
 #include "app/commands.h"
@@ -81,19 +82,25 @@ int runNotifyServer(CommandContext& ctx) {
   const std::string owner = Poco::Environment::nodeName() + ":" +
                             std::to_string(Poco::Process::id()) + ":notify-" +
                             std::to_string(*run_id);
-  NotifyConfirmer confirmer(*config, orders, store, storage, client, SystemClock::instance(),
-                            *run_id, owner, kConfirmQueueCapacity, kConfirmWorkers);
-  NotifyServer server(*config, *db, store, &confirmer);
+  // [notify] confirm = false: store and acknowledge only (the sweep confirms at its next check).
+  std::unique_ptr<NotifyConfirmer> confirmer;
+  if (config->notify.confirm) {
+    confirmer = std::make_unique<NotifyConfirmer>(*config, orders, store, storage, client,
+                                                  SystemClock::instance(), *run_id, owner,
+                                                  kConfirmQueueCapacity, kConfirmWorkers);
+  }
+  NotifyServer server(*config, *db, store, confirmer.get());
   try {
     server.start();
   } catch (const Poco::Exception& e) {
     ctx.err() << "wxrecon notify-server: cannot listen: " << e.displayText() << "\n";
-    confirmer.stop();
+    if (confirmer) confirmer->stop();
     (void)runs.finish(*run_id, "FAILED", {}, "cannot listen: " + e.displayText());
     return kExitFailed;
   }
   ctx.out() << "notify-server listening on http://" << server.listenAddress() << config->notify.path
-            << " (admin http://" << server.adminAddress() << ")" << std::endl;
+            << " (admin http://" << server.adminAddress() << ")"
+            << (confirmer ? "" : " [confirmation off]") << std::endl;
   logInfo("notify.start", {{"listen", server.listenAddress()}, {"admin", server.adminAddress()}});
 
   for (;;) {
@@ -107,8 +114,11 @@ int runNotifyServer(CommandContext& ctx) {
     break;
   }
   server.stop(kStopGraceMs);
-  confirmer.stop();
-  const ConfirmStats c = confirmer.stats();
+  ConfirmStats c;
+  if (confirmer) {
+    confirmer->stop();
+    c = confirmer->stats();
+  }
   RunCounters counters;
   counters.orders_examined = static_cast<std::int64_t>(c.confirmed + c.skipped_leased);
   counters.transitions = static_cast<std::int64_t>(c.transitions);

@@ -479,7 +479,7 @@ Result<Config> Loader::load() {
   {
     const Keys& k = section("notify");
     if (auto s = checkKnown("notify", k, {"listen", "path", "max_body_bytes", "max_bad_per_minute",
-                                          "admin_listen", "trusted_proxies"});
+                                          "admin_listen", "trusted_proxies", "confirm"});
         !s.isOk()) {
       return s;
     }
@@ -495,6 +495,9 @@ Result<Config> Loader::load() {
     if (!bad) return bad.status();
     c.notify.max_bad_per_minute = *bad;
     c.notify.admin_listen = stringValue(k, "admin_listen", c.notify.admin_listen);
+    auto confirm = boolValue("notify", k, "confirm", true);
+    if (!confirm) return confirm.status();
+    c.notify.confirm = *confirm;
     for (const std::string* addr : {&c.notify.listen, &c.notify.admin_listen}) {
       if (addr->empty()) continue;
       const auto colon = addr->rfind(':');

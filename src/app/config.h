@@ -68,6 +68,7 @@ struct NotifyConfig {
   int max_bad_per_minute = 60;
   std::string admin_listen = "127.0.0.1:9181";
   std::vector<std::string> trusted_proxies;  // CIDRs
+  bool confirm = true;  // queue an orderquery for each genuine notification of an unfinished order
 };
 
 struct Config {

@@ -4,8 +4,13 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
 
+#include <map>
+#include <set>
+#include <utility>
+
 #include "common/hash.h"
 #include "storage/database.h"
+#include "storage/group_commit.h"
 #include "storage/mysql_stores.h"
 
 namespace wx {
@@ -28,30 +33,6 @@ Nullable<std::string> column(const std::string& v) {
   return v.empty() ? Nullable<std::string>() : Nullable<std::string>(cut(v, 64));
 }
 
-// Order columns read inside the receive transaction (the order row is locked FOR UPDATE).
-std::optional<Order> lockOrder(Poco::Data::Session& s, const std::string& mch_id,
-                               const std::string& out_trade_no) {
-  std::string mch = mch_id, no = out_trade_no;
-  Poco::Data::Statement st(s);
-  st << "SELECT id, appid, total_fee, fee_type, state FROM merchant_order "
-        "WHERE mch_id = ? AND out_trade_no = ? FOR UPDATE",
-      use(mch), use(no);
-  st.execute();
-  Poco::Data::RecordSet rs(st);
-  if (rs.rowCount() == 0) return std::nullopt;
-  Order o;
-  o.id = rs.value(0, 0).convert<std::int64_t>();
-  o.mch_id = mch_id;
-  o.out_trade_no = out_trade_no;
-  o.appid = rs.value(1, 0).convert<std::string>();
-  o.total_fee = rs.value(2, 0).convert<std::int64_t>();
-  o.fee_type = rs.value(3, 0).convert<std::string>();
-  auto state = parseOrderState(rs.value(4, 0).convert<std::string>());
-  if (!state) throw DbError(Status::dataLoss("merchant_order.state: " + state.status().message()));
-  o.state = *state;
-  return o;
-}
-
 NotificationVerdict parseVerdict(const std::string& name) {
   for (auto v : {NotificationVerdict::kAccepted, NotificationVerdict::kDuplicate,
                  NotificationVerdict::kUnknownOrder, NotificationVerdict::kAmountMismatch,
@@ -72,52 +53,137 @@ bool isGenuineVerdict(NotificationVerdict v) {
          v == NotificationVerdict::kUnknownOrder || v == NotificationVerdict::kAmountMismatch;
 }
 
+namespace {
+
+// A value bound by copy (Keywords::bind; named so that ADL never finds std::bind).
+template <typename T>
+Poco::Data::AbstractBinding::Ptr param(T value) {
+  return Poco::Data::Keywords::bind(std::move(value));
+}
+
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  return out;
+}
+
+using OrderKey = std::pair<std::string, std::string>;  // (mch_id, out_trade_no)
+using TxnKey = std::pair<std::string, std::string>;    // (mch_id, transaction_id)
+
+// One dedup key of a batch: an existing row, or a row the batch inserts.
+struct BatchRow {
+  std::int64_t id = 0;  // 0 until inserted
+  bool existed = false;
+  bool created = false;    // inserted by this batch (not counted into a concurrent insert)
+  bool redecided = false;  // an UNKNOWN_ORDER row whose order exists now
+  NotificationVerdict verdict = NotificationVerdict::kMalformed;
+  int times_before = 0;  // times_received before this batch's copies
+  int copies = 0;        // copies in this batch
+  std::size_t first = 0;  // the body that created or re-decided it
+};
+
+// Locks (FOR UPDATE) the orders named by verified bodies, one statement per merchant; the
+// index order makes every process take these locks in the same order.
+std::map<OrderKey, Order> lockOrders(Poco::Data::Session& s,
+                                     const std::vector<const ReceivedBody*>& bodies) {
+  std::map<std::string, std::set<std::string>> wanted;
+  for (const ReceivedBody* b : bodies) {
+    if (b->verified.verdict == NotificationVerdict::kAccepted) {
+      wanted[b->verified.mch_id].insert(b->verified.out_trade_no);
+    }
+  }
+  std::map<OrderKey, Order> orders;
+  for (const auto& [mch, nos] : wanted) {
+    std::vector<std::int64_t> ids, fees;
+    std::vector<std::string> found, appids, fee_types, states;
+    Poco::Data::Statement st(s);
+    st << "SELECT id, out_trade_no, appid, total_fee, fee_type, state FROM merchant_order "
+          "WHERE mch_id = ? AND out_trade_no IN (" + placeholders(nos.size()) + ") FOR UPDATE",
+        param(mch);
+    for (const auto& no : nos) st, param(no);
+    st, into(ids), into(found), into(appids), into(fees), into(fee_types), into(states);
+    st.execute();
+    for (std::size_t r = 0; r < ids.size(); ++r) {
+      Order o;
+      o.id = ids[r];
+      o.mch_id = mch;
+      o.out_trade_no = found[r];
+      o.appid = appids[r];
+      o.total_fee = fees[r];
+      o.fee_type = fee_types[r];
+      auto state = parseOrderState(states[r]);
+      if (!state) {
+        throw DbError(Status::dataLoss("merchant_order.state: " + state.status().message()));
+      }
+      o.state = *state;
+      orders.emplace(OrderKey{mch, o.out_trade_no}, std::move(o));
+    }
+  }
+  return orders;
+}
+
+}  // namespace
+
+struct MySqlNotificationStore::Batcher {
+  struct Outcome {
+    Status status;
+    ReceiveResult result;
+  };
+  using Queue = GroupCommit<ReceivedBody, Outcome>;
+
+  explicit Batcher(MySqlNotificationStore& store)
+      : queue(
+            [&store](const std::vector<Queue::Entry>& batch) {
+              std::vector<const ReceivedBody*> bodies;
+              bodies.reserve(batch.size());
+              for (const auto& e : batch) bodies.push_back(e.item);
+              auto stored = store.receiveBatch(bodies);
+              for (std::size_t i = 0; i < batch.size(); ++i) {
+                if (stored) {
+                  batch[i].outcome->result = std::move((*stored)[i]);
+                } else {
+                  batch[i].outcome->status = stored.status();
+                }
+              }
+            },
+            kMaxBatch) {}
+
+  Queue queue;
+};
+
+MySqlNotificationStore::MySqlNotificationStore(Database& db, std::int64_t run_id)
+    : db_(db), run_id_(run_id), batcher_(std::make_unique<Batcher>(*this)) {}
+
+MySqlNotificationStore::~MySqlNotificationStore() = default;
+
+std::uint64_t MySqlNotificationStore::batchesWritten() const { return batcher_->queue.batches(); }
+
 Result<ReceiveResult> MySqlNotificationStore::receive(const ReceivedBody& body) {
-  const std::string sha = sha256Hex(body.raw_body);
-  ReceiveResult result;
-  // A repeat of a stored body (WeChat's parallel copies, replays): one conditional UPDATE counts
-  // it, in the dedup namespace the verifier predicts. A miss (or a body whose verdict changed
-  // namespace, e.g. an appid that is not the order's) takes the full path below.
-  bool repeat = false;
-  Status fast = db_.run(
-      "notify-repeat",
-      [&](Poco::Data::Session& s) {
-        repeat = false;
-        std::string key = body.verified.verdict == NotificationVerdict::kAccepted
-                              ? sha
-                              : sha256Hex("unverified:" + sha);
-        Poco::Data::Statement upd(s);
-        upd << "UPDATE payment_notification SET times_received = times_received + 1, "
-               "last_received_at = NOW(3) WHERE dedup_key = ?",
-            use(key);
-        if (upd.execute() == 0) return;
-        std::vector<std::int64_t> ids;
-        std::vector<std::string> verdicts;
-        std::vector<int> times;
-        s << "SELECT id, verdict, times_received FROM payment_notification WHERE dedup_key = ?",
-            use(key), into(ids), into(verdicts), into(times), now;
-        if (ids.size() != 1) return;
-        result = ReceiveResult{};
-        result.id = ids[0];
-        result.times_received = times[0];
-        result.new_row = false;
-        result.verdict = parseVerdict(verdicts[0]);
-        repeat = true;
-      },
-      {false, 6});
-  if (!fast.isOk()) return fast;
-  if (repeat) return result;
+  Batcher::Outcome outcome;
+  batcher_->queue.submit(body, outcome);
+  if (!outcome.status.isOk()) return outcome.status;
+  return std::move(outcome.result);
+}
+
+Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
+    const std::vector<const ReceivedBody*>& bodies) {
+  std::vector<std::string> shas;
+  shas.reserve(bodies.size());
+  for (const ReceivedBody* b : bodies) shas.push_back(sha256Hex(b->raw_body));
+  std::vector<ReceiveResult> results;
+  if (bodies.empty()) return results;
   // READ COMMITTED for this unit only: under REPEATABLE READ the locking reads below take gap
-  // locks on payment_notification's indexes, and copies for *neighbouring* orders then deadlock
-  // on each other's inserts. Copies for one order are serialised by its row lock instead; the
+  // locks on payment_notification's indexes, and batches of other processes would deadlock on
+  // each other's inserts. Copies for one order are serialised by its row lock instead; the
   // dedup key is UNIQUE. The transaction is ours (not Database::run's) so the level applies to
-  // it alone and the pooled session keeps the default.
+  // it alone and the pooled session keeps the default. Rerun as a whole on a lost connection or
+  // deadlock (Database::run).
   Status st = db_.run("notify-receive",
                       [&](Poco::Data::Session& s) {
                         s << "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", now;
                         s << "START TRANSACTION", now;
                         try {
-                          receiveInTransaction(s, body, sha, result);
+                          receiveInTransaction(s, bodies, shas, results);
                           s << "COMMIT", now;
                         } catch (...) {
                           try {
@@ -129,90 +195,245 @@ Result<ReceiveResult> MySqlNotificationStore::receive(const ReceivedBody& body) 
                       },
                       {false, 6});
   if (!st.isOk()) return st;
-  return result;
+  return results;
 }
 
-void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s, const ReceivedBody& body,
-                                                  const std::string& sha, ReceiveResult& result) {
-  const VerifiedNotification& n = body.verified;
-  {
-    result = ReceiveResult{};
-    NotificationVerdict verdict = n.verdict;
-    if (n.verdict == NotificationVerdict::kAccepted) {
-      // Serialise every copy for this order on its row (WeChat: "lock row, check, process once").
-      result.order = lockOrder(s, n.mch_id, n.out_trade_no);
-      verdict =
-          result.order ? checkAgainstOrder(n, *result.order) : NotificationVerdict::kUnknownOrder;
-    }
-    const bool genuine = isGenuineVerdict(verdict);
-    const std::string dedup = genuine ? sha : sha256Hex("unverified:" + sha);
-    if (verdict == NotificationVerdict::kAccepted) {
-      // Another body (other bytes) already ACCEPTED for this payment: this one is a DUPLICATE.
-      std::string mch = n.mch_id, txn = cut(n.transaction_id, 64), key = dedup;
-      std::vector<std::int64_t> others;
-      s << "SELECT id FROM payment_notification WHERE mch_id = ? AND transaction_id = ? "
-           "AND verdict = 'ACCEPTED' AND (dedup_key IS NULL OR dedup_key <> ?) FOR UPDATE",
-          use(mch), use(txn), use(key), into(others), now;
-      if (!others.empty()) verdict = NotificationVerdict::kDuplicate;
-    }
-    Nullable<std::string> mch = column(n.mch_id), appid = column(n.appid),
-                          no = column(n.out_trade_no), txn = column(n.transaction_id);
-    Nullable<std::int64_t> fee =
-        n.total_fee ? Nullable<std::int64_t>(*n.total_fee) : Nullable<std::int64_t>();
-    Nullable<std::string> time_end =
-        n.time_end ? Nullable<std::string>(formatUtcSql(*n.time_end)) : Nullable<std::string>();
-    Nullable<int> sign_ok = Nullable<int>(n.sign_ok ? 1 : 0);
-    std::string verdict_name = notificationVerdictName(verdict);
-    Poco::Data::BLOB raw(reinterpret_cast<const unsigned char*>(body.raw_body.data()),
-                         body.raw_body.size());
-    std::string body_sha = sha, key = dedup;
-    Nullable<std::string> remote = column(body.remote_addr);
-    // LAST_INSERT_ID(id) makes the id of the existing row readable after an update.
-    s << "INSERT INTO payment_notification (mch_id, appid, out_trade_no, transaction_id, "
-         "total_fee, time_end, sign_ok, verdict, raw_body, body_sha256, received_at, remote_addr, "
-         "times_received, dedup_key, last_received_at, verified_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
-         "?, ?, ?, NOW(3), ?, 1, ?, NOW(3), NOW(3)) ON DUPLICATE KEY UPDATE "
-         "id = LAST_INSERT_ID(id), times_received = times_received + 1, "
-         "last_received_at = NOW(3)",
-        use(mch), use(appid), use(no), use(txn), use(fee), use(time_end), use(sign_ok),
-        use(verdict_name), use(raw), use(body_sha), use(remote), use(key), now;
-    std::vector<std::int64_t> ids;
-    std::vector<std::string> verdicts;
-    std::vector<int> times;
-    s << "SELECT id, verdict, times_received FROM payment_notification "
-         "WHERE id = LAST_INSERT_ID()",
-        into(ids), into(verdicts), into(times), now;
-    if (ids.size() != 1) throw DbError(Status::internal("payment_notification: row not found"));
-    result.id = ids[0];
-    result.times_received = times[0];
-    result.new_row = times[0] == 1;  // our row lock is held: nobody else counted it yet
-    result.verdict = parseVerdict(verdicts[0]);
-    if (!result.new_row) return;
+void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
+                                                  const std::vector<const ReceivedBody*>& bodies,
+                                                  const std::vector<std::string>& shas,
+                                                  std::vector<ReceiveResult>& results) {
+  const std::size_t n = bodies.size();
+  results.assign(n, ReceiveResult{});
 
-    std::vector<Finding> findings;
-    if (result.verdict == NotificationVerdict::kUnknownOrder) {
-      findings.push_back({DiscrepancyKind::kNotifyUnknownOrder, n.mch_id, cut(n.out_trade_no, 64),
-                          cut(n.transaction_id, 64), std::nullopt, "no such order",
-                          "notification total_fee=" + fenText(n.total_fee),
-                          "a verified notification names an order not in merchant_order "
-                          "(body_sha256=" +
-                              sha + ")"});
-    } else if (result.verdict == NotificationVerdict::kAmountMismatch && result.order) {
-      findings.push_back({DiscrepancyKind::kAmountMismatch, n.mch_id, n.out_trade_no,
-                          cut(n.transaction_id, 64), std::nullopt,
-                          std::to_string(result.order->total_fee) + " fen",
-                          "notification " + fenText(n.total_fee),
-                          "a verified notification says paid with a different amount "
-                          "(body_sha256=" +
-                              sha + ")"});
-    } else if (result.verdict == NotificationVerdict::kBadSignature && body.configured_mch) {
-      // One row per merchant and Beijing day of receipt; the count is read from the table.
-      std::string m = n.mch_id;
-      std::vector<std::string> now_utc;
-      s << "SELECT CAST(NOW(3) AS CHAR)", into(now_utc), now;
-      auto t = parseUtcSql(now_utc.at(0));
-      if (!t) throw DbError(Status::internal("NOW(3): " + t.status().message()));
-      const CivilDate day = beijingDate(*t);
+  // 1. The orders, locked first: every copy for one order waits here for the batch before it.
+  const std::map<OrderKey, Order> orders = lockOrders(s, bodies);
+  auto orderOf = [&](std::size_t i) -> const Order* {
+    const auto it = orders.find({bodies[i]->verified.mch_id, bodies[i]->verified.out_trade_no});
+    return it == orders.end() ? nullptr : &it->second;
+  };
+
+  // 2. Each body's verdict as a first copy, and its dedup key (namespace by genuineness).
+  std::vector<NotificationVerdict> verdicts(n);
+  std::vector<std::string> keys(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    NotificationVerdict v = bodies[i]->verified.verdict;
+    if (v == NotificationVerdict::kAccepted) {
+      const Order* o = orderOf(i);
+      v = o != nullptr ? checkAgainstOrder(bodies[i]->verified, *o)
+                       : NotificationVerdict::kUnknownOrder;
+    }
+    verdicts[i] = v;
+    keys[i] = isGenuineVerdict(v) ? shas[i] : sha256Hex("unverified:" + shas[i]);
+  }
+
+  // 3. The rows that already hold these keys, locked.
+  std::map<std::string, BatchRow> rows;
+  {
+    const std::set<std::string> distinct(keys.begin(), keys.end());
+    std::vector<std::int64_t> ids;
+    std::vector<std::string> found, found_verdicts;
+    std::vector<int> times;
+    Poco::Data::Statement st(s);
+    st << "SELECT id, dedup_key, verdict, times_received FROM payment_notification "
+          "WHERE dedup_key IN (" + placeholders(distinct.size()) + ") FOR UPDATE";
+    for (const auto& k : distinct) st, param(k);
+    st, into(ids), into(found), into(found_verdicts), into(times);
+    st.execute();
+    for (std::size_t r = 0; r < ids.size(); ++r) {
+      BatchRow row;
+      row.id = ids[r];
+      row.existed = true;
+      row.verdict = parseVerdict(found_verdicts[r]);
+      row.times_before = times[r];
+      rows.emplace(found[r], row);
+    }
+  }
+
+  // 4. ACCEPTED rows (other bytes) for the payments that could be ACCEPTED here: DUPLICATE.
+  std::map<TxnKey, std::vector<std::string>> accepted;  // dedup keys; "" for an outside row
+  {
+    std::map<std::string, std::set<std::string>> wanted;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (verdicts[i] == NotificationVerdict::kAccepted) {
+        wanted[bodies[i]->verified.mch_id].insert(cut(bodies[i]->verified.transaction_id, 64));
+      }
+    }
+    for (const auto& [mch, txns] : wanted) {
+      std::vector<std::string> found_txns;
+      std::vector<Nullable<std::string>> found_keys;
+      Poco::Data::Statement st(s);
+      st << "SELECT transaction_id, dedup_key FROM payment_notification WHERE mch_id = ? "
+            "AND transaction_id IN (" + placeholders(txns.size()) + ") "
+            "AND verdict = 'ACCEPTED' FOR UPDATE",
+          param(mch);
+      for (const auto& t : txns) st, param(t);
+      st, into(found_txns), into(found_keys);
+      st.execute();
+      for (std::size_t r = 0; r < found_txns.size(); ++r) {
+        accepted[{mch, found_txns[r]}].push_back(found_keys[r].isNull() ? "" : found_keys[r].value());
+      }
+    }
+  }
+  auto decideDuplicate = [&](std::size_t i, NotificationVerdict v) {
+    if (v != NotificationVerdict::kAccepted) return v;
+    auto& keys_for_txn =
+        accepted[{bodies[i]->verified.mch_id, cut(bodies[i]->verified.transaction_id, 64)}];
+    for (const auto& k : keys_for_txn) {
+      if (k != keys[i]) return NotificationVerdict::kDuplicate;
+    }
+    keys_for_txn.push_back(keys[i]);
+    return v;
+  };
+
+  // 5. In arrival order: the first copy of a key creates its row; later ones count.
+  for (std::size_t i = 0; i < n; ++i) {
+    auto [it, inserted] = rows.try_emplace(keys[i]);
+    BatchRow& row = it->second;
+    if (inserted) {
+      row.verdict = decideDuplicate(i, verdicts[i]);
+      row.first = i;
+    } else if (row.existed && !row.redecided && row.verdict == NotificationVerdict::kUnknownOrder &&
+               verdicts[i] != NotificationVerdict::kUnknownOrder &&
+               isGenuineVerdict(verdicts[i])) {
+      // Stored as UNKNOWN_ORDER, and the order exists now: decided again as a first copy.
+      row.verdict = decideDuplicate(i, verdicts[i]);
+      row.redecided = true;
+      row.first = i;
+    }
+    ++row.copies;
+  }
+
+  // 6. Writes: the new rows in one INSERT (a key another process inserted meanwhile becomes a
+  //    count), then their ids; the existing rows' counts (and re-decided verdicts) in one UPDATE.
+  std::vector<std::string> new_keys;
+  {
+    Poco::Data::Statement st(s);
+    st << "INSERT INTO payment_notification (mch_id, appid, out_trade_no, transaction_id, "
+          "total_fee, time_end, sign_ok, verdict, raw_body, body_sha256, received_at, "
+          "remote_addr, times_received, dedup_key, last_received_at, verified_at) VALUES ";
+    for (const auto& [key, row] : rows) {
+      if (row.existed) continue;
+      const ReceivedBody& b = *bodies[row.first];
+      const VerifiedNotification& v = b.verified;
+      st << (new_keys.empty() ? "" : ", ")
+         << "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), ?, ?, ?, NOW(3), NOW(3))";
+      st, param(column(v.mch_id)), param(column(v.appid)), param(column(v.out_trade_no)),
+          param(column(v.transaction_id)),
+          param(v.total_fee ? Nullable<std::int64_t>(*v.total_fee) : Nullable<std::int64_t>()),
+          param(v.time_end ? Nullable<std::string>(formatUtcSql(*v.time_end))
+                          : Nullable<std::string>()),
+          param(v.sign_ok ? 1 : 0), param(std::string(notificationVerdictName(row.verdict))),
+          param(Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(b.raw_body.data()),
+                                b.raw_body.size())),
+          param(shas[row.first]), param(column(b.remote_addr)), param(row.copies), param(key);
+      new_keys.push_back(key);
+    }
+    if (!new_keys.empty()) {
+      st << " ON DUPLICATE KEY UPDATE times_received = times_received + VALUES(times_received), "
+            "last_received_at = NOW(3)";
+      st.execute();
+      std::vector<std::int64_t> ids;
+      std::vector<std::string> found, found_verdicts;
+      std::vector<int> times;
+      Poco::Data::Statement q(s);
+      q << "SELECT id, dedup_key, verdict, times_received FROM payment_notification "
+           "WHERE dedup_key IN (" + placeholders(new_keys.size()) + ")";
+      for (const auto& k : new_keys) q, param(k);
+      q, into(ids), into(found), into(found_verdicts), into(times);
+      q.execute();
+      for (std::size_t r = 0; r < ids.size(); ++r) {
+        BatchRow& row = rows.at(found[r]);
+        row.id = ids[r];
+        row.created = times[r] == row.copies;
+        if (!row.created) {  // counted into a row another process committed first
+          row.times_before = times[r] - row.copies;
+          row.verdict = parseVerdict(found_verdicts[r]);
+        }
+      }
+    }
+  }
+  {
+    // Ids and verdict names are ours (integers, fixed ASCII names): written as literals.
+    std::string counts, verdict_cases, ids;
+    for (const auto& [key, row] : rows) {
+      if (!row.existed) continue;
+      const std::string id = std::to_string(row.id);
+      counts += " WHEN " + id + " THEN " + std::to_string(row.copies);
+      if (row.redecided) {
+        verdict_cases +=
+            " WHEN " + id + " THEN '" + notificationVerdictName(row.verdict) + "'";
+      }
+      ids += (ids.empty() ? "" : ", ") + id;
+    }
+    if (!ids.empty()) {
+      // Every copy is re-verified on receipt: verified_at moves with last_received_at.
+      std::string sql = "UPDATE payment_notification SET times_received = times_received + "
+                        "CASE id" + counts + " END, last_received_at = NOW(3), verified_at = NOW(3)";
+      if (!verdict_cases.empty()) sql += ", verdict = CASE id" + verdict_cases + " ELSE verdict END";
+      sql += " WHERE id IN (" + ids + ")";
+      s << sql, now;
+    }
+  }
+
+  // 7. Each copy's result, in arrival order.
+  std::map<std::string, int> seen;
+  for (std::size_t i = 0; i < n; ++i) {
+    const BatchRow& row = rows.at(keys[i]);
+    const int copy = ++seen[keys[i]];
+    ReceiveResult& r = results[i];
+    r.id = row.id;
+    r.verdict = row.verdict;
+    r.times_received = row.times_before + copy;
+    r.new_row = row.created && copy == 1;
+    const Order* o = orderOf(i);
+    if (o != nullptr && isGenuineVerdict(row.verdict)) r.order = *o;
+  }
+
+  // 8. Discrepancies of the rows this batch created or re-decided.
+  std::set<std::string> bad_signature_mchs;
+  for (const auto& [key, row] : rows) {
+    if (!row.created && !row.redecided) continue;
+    const ReceivedBody& b = *bodies[row.first];
+    const VerifiedNotification& v = b.verified;
+    const std::string& sha = shas[row.first];
+    if (row.redecided) {
+      autoResolve(s, v.mch_id, v.out_trade_no,
+                  {DiscrepancyKind::kNotifyUnknownOrder,
+                   "the order exists now; notification " + std::to_string(row.id) +
+                       " re-decided as " + notificationVerdictName(row.verdict)},
+                  run_id_);
+    }
+    if (row.verdict == NotificationVerdict::kUnknownOrder) {
+      upsertFinding(s,
+                    {DiscrepancyKind::kNotifyUnknownOrder, v.mch_id, cut(v.out_trade_no, 64),
+                     cut(v.transaction_id, 64), std::nullopt, "no such order",
+                     "notification total_fee=" + fenText(v.total_fee),
+                     "a verified notification names an order not in merchant_order "
+                     "(body_sha256=" + sha + ")"},
+                    run_id_);
+    } else if (row.verdict == NotificationVerdict::kAmountMismatch) {
+      const Order* o = orderOf(row.first);
+      upsertFinding(s,
+                    {DiscrepancyKind::kAmountMismatch, v.mch_id, v.out_trade_no,
+                     cut(v.transaction_id, 64), std::nullopt,
+                     std::to_string(o != nullptr ? o->total_fee : 0) + " fen",
+                     "notification " + fenText(v.total_fee),
+                     "a verified notification says paid with a different amount "
+                     "(body_sha256=" + sha + ")"},
+                    run_id_);
+    } else if (row.verdict == NotificationVerdict::kBadSignature && b.configured_mch) {
+      bad_signature_mchs.insert(v.mch_id);
+    }
+  }
+  if (!bad_signature_mchs.empty()) {
+    // One row per merchant and Beijing day of receipt; the count is read from the table.
+    std::vector<std::string> now_utc;
+    s << "SELECT CAST(NOW(3) AS CHAR)", into(now_utc), now;
+    auto t = parseUtcSql(now_utc.at(0));
+    if (!t) throw DbError(Status::internal("NOW(3): " + t.status().message()));
+    const CivilDate day = beijingDate(*t);
+    for (const auto& mch : bad_signature_mchs) {
+      std::string m = mch;
       std::string from = formatUtcSql(beijingDayStart(day));
       std::string to = formatUtcSql(beijingDayStart(addDays(day, 1)));
       std::vector<std::int64_t> count;
@@ -220,15 +441,15 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s, const 
            "AND verdict = 'BAD_SIGNATURE' AND received_at >= ? AND received_at < ?",
           use(m), use(from), use(to), into(count), now;
       const std::string c = std::to_string(count.empty() ? 0 : count[0]);
-      findings.push_back({DiscrepancyKind::kNotifyBadSignature, n.mch_id, "", "", day, "",
-                          c + " notifications failed verification",
-                          c + " notification bodies naming this merchant failed verification "
-                              "this Beijing day (stored raw in payment_notification)"});
+      upsertFinding(s,
+                    {DiscrepancyKind::kNotifyBadSignature, mch, "", "", day, "",
+                     c + " notifications failed verification",
+                     c + " notification bodies naming this merchant failed verification "
+                         "this Beijing day (stored raw in payment_notification)"},
+                    run_id_);
     }
-    for (const auto& f : findings) upsertFinding(s, f, run_id_);
   }
 }
-
 Result<std::vector<StoredNotification>> MySqlNotificationStore::forOrder(
     const std::string& mch_id, const std::string& out_trade_no) {
   std::vector<StoredNotification> out;

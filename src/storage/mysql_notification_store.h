@@ -1,28 +1,41 @@
 // payment_notification over MySQL: the receive side of notify-server and the NotificationStore
 // reader (DESIGN.md §4, §6).
 //
-// receive() stores one body with its verdict in ONE transaction, together with the discrepancy
-// it raises, and returns what was committed. Deduplication (DESIGN.md §4):
-//   - byte-identical bodies share a row: dedup_key is the body's sha256 (verified bodies) or
+// receive() stores one body with its verdict and the discrepancy it raises, and returns what was
+// committed. Bodies are group-committed (storage/group_commit.h): the calling thread hands its
+// body to the store's writer thread and waits; the writer stores everything pending (up to
+// kMaxBatch bodies) in ONE transaction with a few multi-row statements (receiveBatch()), so one
+// durable COMMIT covers many notifications. A body's result is returned only after the COMMIT
+// that holds it; when that transaction fails, every body of the batch gets the error and none
+// of them is stored (the caller answers FAIL; WeChat resends).
+//
+// Deduplication (DESIGN.md §4), exact within a batch and across batches and processes:
+//   - byte-identical bodies share a row: dedup_key is the body's sha256 (genuine verdicts) or
 //     sha256("unverified:" + sha256) (everything else), so a verified body never joins an
-//     unverified one even when the bytes are equal; a repeat is counted (times_received + 1,
-//     last_received_at) by one conditional UPDATE on dedup_key, or, when it races with the
-//     first copy, by the INSERT ... ON DUPLICATE KEY UPDATE of the full path;
+//     unverified one even when the bytes are equal; each copy adds 1 to times_received;
 //   - a verified body naming an already ACCEPTED (mch_id, transaction_id) with other bytes gets
-//     its own row, verdict DUPLICATE. The decision is a locking read taken after locking the
-//     order row (FOR UPDATE), so concurrent copies for one order are serialised.
-//   - the first verdict of a row stays; repeats only count.
-// Discrepancies (only when the row is new): NOTIFY_UNKNOWN_ORDER, AMOUNT_MISMATCH;
-// NOTIFY_BAD_SIGNATURE once per (merchant, Beijing day of receipt), detail = the number of
-// stored bad bodies that day, only when the body names a configured mch_id.
+//     its own row, verdict DUPLICATE (also when the ACCEPTED one is earlier in the same batch);
+//   - the first verdict of a row stays, with one exception: a row stored as UNKNOWN_ORDER whose
+//     order exists when its next copy arrives is re-decided as if that copy were the first
+//     (ACCEPTED, AMOUNT_MISMATCH or DUPLICATE; the row keeps its id and count), its
+//     NOTIFY_UNKNOWN_ORDER discrepancy is resolved as cleared by itself, and the result carries
+//     the order so the caller confirms it.
+// Concurrency: the orders named by verified bodies are locked (FOR UPDATE) before anything is
+// decided, and the rows with the batch's dedup keys after, so copies for one order are
+// serialised whichever process receives them; a dedup key inserted concurrently by another
+// process turns into a count (INSERT ... ON DUPLICATE KEY UPDATE), never a second row.
+// Discrepancies (only for a row this batch created, or re-decided): NOTIFY_UNKNOWN_ORDER,
+// AMOUNT_MISMATCH; NOTIFY_BAD_SIGNATURE once per (merchant, Beijing day of receipt), detail =
+// the number of stored bad bodies that day, only when the body names a configured mch_id.
 //
 // Errors: kUnavailable when the database cannot be reached (the caller answers FAIL so WeChat
-// resends); kInternal for SQL errors. Thread-safe (one pooled session per call).
+// resends); kInternal for SQL errors. Thread-safe.
 #pragma once
 
 #include <Poco/Data/Session.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,8 +58,10 @@ struct ReceiveResult {
   std::int64_t id = 0;
   NotificationVerdict verdict = NotificationVerdict::kMalformed;  // as stored in the row
   bool new_row = false;
-  int times_received = 1;
-  std::optional<Order> order;  // the order it names, when it exists (read, not claimed)
+  int times_received = 1;  // the row's count including this copy
+  // The order a genuine body names, when it exists (read under lock, not claimed); also for
+  // repeats, so a copy of a notification whose order is still unfinished is confirmed again.
+  std::optional<Order> order;
 };
 
 // True for the verdicts of a genuine, recorded notification: they are acknowledged with SUCCESS
@@ -55,23 +70,37 @@ bool isGenuineVerdict(NotificationVerdict v);
 
 class MySqlNotificationStore final : public NotificationStore {
  public:
-  MySqlNotificationStore(Database& db, std::int64_t run_id) : db_(db), run_id_(run_id) {}
+  static constexpr std::size_t kMaxBatch = 256;
+
+  MySqlNotificationStore(Database& db, std::int64_t run_id);
+  ~MySqlNotificationStore() override;
 
   Result<std::vector<StoredNotification>> forOrder(const std::string& mch_id,
                                                    const std::string& out_trade_no) override;
 
+  // Stores one body (group-committed, see above); blocks until its batch is committed or failed.
   Result<ReceiveResult> receive(const ReceivedBody& body);
+
+  // Stores `bodies` in ONE transaction, as if received in this order; one result per body, or
+  // the error for all of them (nothing stored). receive() batches through this.
+  Result<std::vector<ReceiveResult>> receiveBatch(const std::vector<const ReceivedBody*>& bodies);
+
+  // Transactions written by receive() so far (benchmarks, metrics).
+  std::uint64_t batchesWritten() const;
 
   // Leaves an unfinished order due now (next_check_at = NULL) for the next sweep: used when
   // the confirmation queue is full or the server stops with work queued.
   Status markDueNow(const std::string& mch_id, const std::string& out_trade_no);
 
  private:
-  void receiveInTransaction(Poco::Data::Session& s, const ReceivedBody& body,
-                            const std::string& sha, ReceiveResult& result);
+  struct Batcher;
+  void receiveInTransaction(Poco::Data::Session& s, const std::vector<const ReceivedBody*>& bodies,
+                            const std::vector<std::string>& shas,
+                            std::vector<ReceiveResult>& results);
 
   Database& db_;
   std::int64_t run_id_;
+  std::unique_ptr<Batcher> batcher_;
 };
 
 }  // namespace wx
