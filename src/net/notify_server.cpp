@@ -328,6 +328,9 @@ struct NotifyServer::Impl {
        << "wxrecon_notify_confirm_queued_total " << metrics.confirm_queued.load() << "\n"
        << "# TYPE wxrecon_notify_confirm_overflow_total counter\n"
        << "wxrecon_notify_confirm_overflow_total " << metrics.confirm_overflow.load() << "\n";
+    os << "# HELP wxrecon_notify_store_batches_total Transactions (group commits) that stored "
+          "bodies.\n# TYPE wxrecon_notify_store_batches_total counter\n"
+       << "wxrecon_notify_store_batches_total " << store.batchesWritten() << "\n";
     os << "# TYPE wxrecon_notify_header_timeouts_total counter\n"
        << "wxrecon_notify_header_timeouts_total " << (server ? server->headerTimeouts() : 0)
        << "\n";

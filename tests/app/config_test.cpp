@@ -69,6 +69,7 @@ TEST_CASE("a minimal config loads with DESIGN.md's defaults", "[config]") {
   CHECK(c->policy.query_backoff.back() == std::chrono::hours(1));
   CHECK(c->policy.poll_schedule.size() == 5);
   CHECK(c->policy.expect_notifications);
+  CHECK(c->notify.confirm);
   CHECK(c->schedule.sweep_interval_s == 60);
   CHECK(c->schedule.bill_hour == 10);
   CHECK(c->schedule.bill_minute == 30);
@@ -119,6 +120,7 @@ TEST_CASE("config errors name the section and key", "[config]") {
       {kBase + "[notify]\nlisten = 8080\n", "[notify] '8080' is not HOST:PORT", "listen"},
       {kBase + "[notify]\ntrusted_proxies = 10.0.0.0/8, nonsense\n", "key 'trusted_proxies'",
        "cidr"},
+      {kBase + "[notify]\nconfirm = off\n", "[notify] key 'confirm'", "confirm switch"},
       {kBase + "[log]\nlevel = loud\n", "[log] key 'level'", "log level"},
       {kBase + "[db]\nport = 70000\n", "[db] key 'port' must be between 1 and 65535", "range"},
   };

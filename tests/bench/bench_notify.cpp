@@ -1,12 +1,5 @@
-// notify-server benchmark (issue 6 "Benchmark"), driven by tests/bench/notify.sh.
-//
-//   bench_notify serve CONFIG
-//     The notify-server's HTTP side exactly as `wxrecon notify-server` wires it
-//     (net/notify_server + storage/mysql_notification_store), but with NO confirmer: the
-//     "confirmation off" server. `wxrecon notify-server` has no switch for that (its confirmer
-//     is always built), and src/ is not the benchmark's to change. Prints the same
-//     "notify-server listening on http://HOST:PORT/PATH (admin http://HOST:PORT)" line; SIGTERM
-//     stops it.
+// notify-server benchmark (issue 6 "Benchmark"): the load generator tests/bench/notify.sh runs
+// against the real `wxrecon notify-server`.
 //
 //   bench_notify load URL MCH_ID APPID KEY_ENV PREFIX FIRST COUNT SECONDS THREADS SLOW LABEL
 //     THREADS keep-alive HTTPClientSessions POST valid MD5-signed notifications for distinct
@@ -23,7 +16,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,60 +30,14 @@
 #include <thread>
 #include <vector>
 
-#include "app/config.h"
-#include "app/logging_setup.h"
-#include "common/log.h"
 #include "common/secret.h"
 #include "common/time.h"
-#include "net/notify_server.h"
-#include "storage/database.h"
-#include "storage/mysql_notification_store.h"
-#include "storage/mysql_stores.h"
 #include "wechat/signer.h"
 #include "wechat/xml_codec.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int serve(const std::string& config_path) {
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  wx::setupLogging("information", "");
-  auto config = wx::loadConfig(config_path);
-  if (!config) {
-    std::cerr << "bench_notify serve: " << config.status().message() << "\n";
-    return 2;
-  }
-  wx::setupLogging(config->log_level, config->log_file);
-  auto db = wx::Database::open(config->db);
-  if (!db) {
-    std::cerr << "bench_notify serve: " << db.status().message() << "\n";
-    return 1;
-  }
-  wx::MySqlRunStore runs(**db);
-  auto run_id = runs.start(wx::RunKind::kNotify, "bench_notify serve (no confirmer)", false);
-  if (!run_id) {
-    std::cerr << "bench_notify serve: " << run_id.status().message() << "\n";
-    return 1;
-  }
-  wx::setLogRunId(*run_id);
-  wx::MySqlNotificationStore store(**db, *run_id);
-  wx::NotifyServer server(*config, **db, store, nullptr);
-  server.start();
-  std::cout << "notify-server listening on http://" << server.listenAddress() << config->notify.path
-            << " (admin http://" << server.adminAddress() << ")" << std::endl;
-  int sig = 0;
-  while (sigwait(&signals, &sig) != 0) {
-  }
-  server.stop(5000);
-  (void)runs.finish(*run_id, "OK", {}, "stopped by signal");
-  return 0;
-}
 
 // Slow-loris connections: each sends a partial request header, then one byte every ~300 ms;
 // a connection the server closes (or answers) is reopened, so `n` stay open.
@@ -311,14 +257,12 @@ int load(char** a) {
 int main(int argc, char** argv) {
   try {
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (mode == "serve" && argc == 3) return serve(argv[2]);
     if (mode == "load" && argc == 13) return load(argv + 2);
   } catch (const std::exception& e) {
     std::cerr << "bench_notify: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: bench_notify serve CONFIG\n"
-               "       bench_notify load URL MCH_ID APPID KEY_ENV PREFIX FIRST COUNT SECONDS "
+  std::cerr << "usage: bench_notify load URL MCH_ID APPID KEY_ENV PREFIX FIRST COUNT SECONDS "
                "THREADS SLOW LABEL\n";
   return 2;
 }

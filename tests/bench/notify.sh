@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # notify-server benchmark (issue 6 "Benchmark"). Usage: notify.sh BENCH_BINARY
 #   A private MariaDB with durable commits (innodb_flush_log_at_trx_commit=1) in a temp dir on a
-#   free port, migrated, ORDERS orders bulk-inserted; a notify-server WITHOUT confirmation
-#   (`bench_notify serve`: see below); then `bench_notify load`: 64 keep-alive clients posting
-#   valid MD5-signed notifications for distinct orders for ~20 s, and again for ~15 s while 500
-#   slow connections (partial header, a byte every ~300 ms) are held open.
-# Confirmation off: `wxrecon notify-server` always builds its confirmer (no config key or test
-#   switch turns it off), so the "off" server is bench_notify's `serve` mode: the same
-#   NotifyServer + MySqlNotificationStore wiring as cmd_notify_server.cpp with a null confirmer.
+#   free port, migrated, ORDERS orders bulk-inserted; the real `wxrecon notify-server`, then
+#   `bench_notify load`: 64 keep-alive clients posting valid MD5-signed notifications for
+#   distinct orders for ~20 s, and again for ~15 s while 500 slow connections (partial header, a
+#   byte every ~300 ms) are held open — both with `[notify] confirm = false`; then the server is
+#   restarted with `confirm = true`, `[wechat] qps = 500` against wxpay-sim (zero latency; the
+#   orders are not in the simulator, so each confirming query is answered ORDERNOTEXIST and the
+#   order rescheduled: the whole claim -> orderquery -> decide -> write path) and loaded ~20 s.
+# CPU per notification: the server's and MariaDB's user+system time (/proc/PID/stat) over each
+#   load, divided by the acknowledged notifications (less disturbed by other load than wall time).
 # Prints "<name> <value> <unit>" lines; figures are measured, never asserted. Everything (load
 #   generator, server, MariaDB) shares this machine's cores.
 set -euo pipefail
@@ -23,13 +25,15 @@ mch=1900000109
 appid=wx2421b1c4370ec43b
 prefix=BN
 
-ninja -C "$build" wxrecon >/dev/null 2>&1
+ninja -C "$build" wxrecon wxpay-sim >/dev/null 2>&1
 wxrecon=$build/wxrecon
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wxnotify.XXXXXX")
 server_pid=
+sim_pid=
 cleanup() {
   if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; fi
   "$root/tests/lib/mariadb.sh" stop "$tmp/db" >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
@@ -48,7 +52,9 @@ sql -e "CREATE DATABASE wxbench"
 echo "notify_db_flush_log_at_trx_commit $(sql -N -e 'SELECT @@innodb_flush_log_at_trx_commit') setting"
 
 umask 077
-cat >"$tmp/wxrecon.ini" <<EOF
+# write_ini CONFIRM WECHAT_URL
+write_ini() {
+  cat >"$tmp/wxrecon.ini" <<EOF
 [db]
 host = 127.0.0.1
 port = $port
@@ -56,6 +62,11 @@ user = root
 database = wxbench
 password_env = WXRECON_BENCH_DB_PASSWORD
 pool_size = 16
+
+[wechat]
+base_url = $2
+backup_url = $2
+qps = 500
 
 [merchant.bench]
 mch_id = $mch
@@ -66,10 +77,13 @@ sign_type = MD5
 [notify]
 listen = 127.0.0.1:0
 admin_listen = 127.0.0.1:0
+confirm = $1
 
 [log]
 file = $tmp/notify.log
 EOF
+}
+write_ini false http://127.0.0.1:9
 "$wxrecon" migrate --config "$tmp/wxrecon.ini" >/dev/null 2>&1
 
 # Orders in bulk: multi-row INSERTs of 2,000 rows.
@@ -84,29 +98,73 @@ awk -v n="$orders" -v mch="$mch" -v appid="$appid" -v p="$prefix" 'BEGIN {
 }' | sql wxbench
 echo "notify_orders_inserted $(sql -N wxbench -e 'SELECT COUNT(*) FROM merchant_order') orders in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
 
-"$bin" serve "$tmp/wxrecon.ini" >"$tmp/serve.out" 2>"$tmp/serve.err" &
-server_pid=$!
-url=
-for _ in $(seq 1 200); do
-  line=$(head -1 "$tmp/serve.out" 2>/dev/null || true)
-  if [[ $line == *"listening on http://"* ]]; then
-    url=${line#*listening on }; url=${url%% *}; break
-  fi
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/serve.err" >&2; exit 1; }
-  sleep 0.05
-done
-[ -n "$url" ] || { echo "notify server did not start" >&2; cat "$tmp/serve.err" >&2; exit 1; }
+# CPU ticks (user + system) of a process.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+db_pid=$(cat "$tmp/db/mysqld.pid")
 
-echo "# confirmation OFF (bench_notify serve: NotifyServer without a confirmer); $threads keep-alive clients;"
-echo "# load generator, notify-server and MariaDB (durable commits) share this machine's $(nproc) cores"
-half=$((orders * 2 / 3))
-"$bin" load "$url" "$mch" "$appid" WXRECON_BENCH_KEY "$prefix" 0 "$half" "$seconds" "$threads" 0 notify
+start_server() {
+  : >"$tmp/serve.out"
+  "$wxrecon" notify-server --config "$tmp/wxrecon.ini" >"$tmp/serve.out" 2>"$tmp/serve.err" &
+  server_pid=$!
+  url=
+  for _ in $(seq 1 200); do
+    line=$(head -1 "$tmp/serve.out" 2>/dev/null || true)
+    if [[ $line == *"listening on http://"* ]]; then
+      url=${line#*listening on }; url=${url%% *}; break
+    fi
+    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/serve.err" >&2; exit 1; }
+    sleep 0.05
+  done
+  [ -n "$url" ] || { echo "notify server did not start" >&2; cat "$tmp/serve.err" >&2; exit 1; }
+  admin=$(sed -n 's/.*(admin \(http:[^)]*\)).*/\1/p' "$tmp/serve.out" | head -1)
+}
+stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=; }
+metric() { curl -s "$admin/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+
+# run_load LABEL FIRST COUNT SECONDS SLOW
+run_load() {
+  local s0 d0 b0 out acked s1 d1 b1
+  s0=$(ticks "$server_pid"); d0=$(ticks "$db_pid"); b0=$(metric wxrecon_notify_store_batches_total)
+  out=$("$bin" load "$url" "$mch" "$appid" WXRECON_BENCH_KEY "$prefix" "$2" "$3" "$4" "$threads" "$5" "$1")
+  s1=$(ticks "$server_pid"); d1=$(ticks "$db_pid"); b1=$(metric wxrecon_notify_store_batches_total)
+  echo "$out"
+  acked=$(awk -v l="$1_acknowledged" '$1 == l {print $2}' <<<"$out")
+  awk -v l="$1" -v a="$acked" -v s="$((s1 - s0))" -v d="$((d1 - d0))" -v hz="$hz" -v b="$((b1 - b0))" 'BEGIN {
+    if (a > 0) {
+      printf "%s_cpu_server %.0f us/notification\n", l, s * 1e6 / hz / a
+      printf "%s_cpu_mariadb %.0f us/notification\n", l, d * 1e6 / hz / a
+      printf "%s_commits %d transactions (%.1f notifications each)\n", l, b, b > 0 ? a / b : 0
+    }
+  }'
+}
+
+p1=$((orders * 2 / 5)); p2=$((orders * 2 / 3))
+start_server
+echo "# confirmation OFF (wxrecon notify-server, [notify] confirm = false); $threads keep-alive clients;"
+echo "# load generator, notify-server and MariaDB (durable commits) share this machine's $(nproc) cores;$(uptime)"
+run_load notify 0 "$p1" "$seconds" 0
 echo "notify_target_throughput 5000 notifications/s (Node + tenpay SDK + mysql2 here: 2540)"
 echo "notify_target_latency_p99 25 ms (Node: 76)"
-"$bin" load "$url" "$mch" "$appid" WXRECON_BENCH_KEY "$prefix" "$half" "$((orders - half))" \
-  "$slow_seconds" "$threads" "$slow" notify_under_slowloris
+run_load notify_under_slowloris "$p1" "$((p2 - p1))" "$slow_seconds" "$slow"
 echo "notify_under_slowloris_target_latency_p99 1000 ms"
+stop_server
+
+printf '[merchant.bench]\nmch_id = %s\nappid = %s\napi_key_env = WXRECON_BENCH_KEY\nsign_type = MD5\n' \
+  "$mch" "$appid" >"$tmp/sim.ini"
+"$build/wxpay-sim" --config "$tmp/sim.ini" --listen 127.0.0.1:0 --seed 1 --threads 32 \
+  >"$tmp/sim.out" 2>"$tmp/sim.err" &
+sim_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$tmp/sim.out" 2>/dev/null && break; sleep 0.1; done
+sim_url=$(sed -n 's/.*listening on //p' "$tmp/sim.out" | head -1)
+[ -n "$sim_url" ] || { echo "notify.sh: wxpay-sim did not start" >&2; cat "$tmp/sim.err" >&2; exit 1; }
+write_ini true "$sim_url"
+start_server
+echo "# confirmation ON ([notify] confirm = true, [wechat] qps = 500, wxpay-sim at zero latency)"
+run_load notify_confirm_on "$p2" "$((orders - p2))" "$seconds" 0
+echo "notify_confirm_on_confirmed $(metric wxrecon_notify_confirmed_total) orders queried"
+echo "notify_confirm_on_overflow $(metric wxrecon_notify_confirm_overflow_total) left due now for the sweep"
+stop_server
 
 stored=$(sql -N wxbench -e "SELECT COUNT(*) FROM payment_notification WHERE verdict='ACCEPTED'")
 echo "notify_rows_stored_accepted $stored rows"
-kill "$server_pid"; wait "$server_pid" || true; server_pid=

@@ -340,3 +340,58 @@ TEST_CASE(
   CHECK(queryCount(s, "SELECT COUNT(*) FROM recon_run WHERE kind = 'notify' AND status = 'OK'") ==
         1);
 }
+
+TEST_CASE("notify-server: a byte-identical repeat re-queues confirmation of an unfinished order",
+          "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerProcess server(sim, tdb.iniDbSection());
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NSREQ001", 500, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/NSREQ001/pay", R"({"notify":"lose"})");
+  // Leased by another worker while the first copy arrives: its confirmation is skipped.
+  s << "UPDATE merchant_order SET lease_owner = 'other-sweep', lease_until = NOW(3) + INTERVAL 1 "
+       "SECOND WHERE out_trade_no = 'NSREQ001'",
+      now;
+  const std::string body = server.body("NSREQ001");
+  CHECK(server.post(body).body == notifyAckSuccess());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY' AND "
+                      "out_trade_no = 'NSREQ001'") == 1);
+  // The lease has expired: the next copy (same bytes, counted into the same row) confirms it.
+  CHECK(server.post(body).body == notifyAckSuccess());
+  CHECK(waitForCount(s,
+                     "SELECT COUNT(*) FROM order_transition WHERE source = 'notify' AND "
+                     "to_state = 'SUCCESS'",
+                     1) == 1);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification WHERE times_received = 2") == 1);
+}
+
+TEST_CASE("notify-server: [notify] confirm = false stores and acknowledges without querying",
+          "[integration][notify-server]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerOptions options;
+  options.confirm = false;
+  NotifyServerProcess server(sim, tdb.iniDbSection(), options);
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NSOFF001", 500, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/NSOFF001/pay", R"({"notify":"deliver"})");
+  advanceSim(sim, 0);
+  auto log = sim.controlJson("GET", "/sim/notifications?out_trade_no=NSOFF001")
+                 ->getArray("notifications");
+  REQUIRE(log->size() >= 1);
+  CHECK(log->getObject(0)->getValue<bool>("ack_valid"));
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification WHERE verdict = 'ACCEPTED'") ==
+        1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  // No orderquery was made: the order waits for the sweep.
+  auto requests = sim.controlJson("GET", "/sim/requests")->getArray("requests");
+  CHECK(requests->size() == 0);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY'") == 1);
+  CHECK(queryCount(s, "SELECT COUNT(*) FROM order_transition") == 0);
+}

@@ -37,6 +37,7 @@ struct NotifyServerOptions {
   int max_body_bytes = 65536;
   bool notification_is_evidence = false;
   std::string trusted_proxies;
+  bool confirm = true;  // [notify] confirm
 };
 
 class NotifyServerProcess {
@@ -59,7 +60,8 @@ class NotifyServerProcess {
         << (options.notification_is_evidence ? "true" : "false")
         << "\n\n[schedule]\nlease_s = 30\n\n[notify]\nlisten = 127.0.0.1:0\n"
            "admin_listen = 127.0.0.1:0\nmax_bad_per_minute = "
-        << options.max_bad_per_minute << "\nmax_body_bytes = " << options.max_body_bytes << "\n";
+        << options.max_bad_per_minute << "\nmax_body_bytes = " << options.max_body_bytes
+        << "\nconfirm = " << (options.confirm ? "true" : "false") << "\n";
     if (!options.trusted_proxies.empty())
       ini << "trusted_proxies = " << options.trusted_proxies << "\n";
     ini_ = dir_.write("wxrecon.ini", ini.str());
