@@ -6,14 +6,16 @@
 // A notification request: the body is read up to `notify.max_body_bytes` (a larger
 // Content-Length is refused before reading; a chunked body is cut at cap + 1 byte: 413, the
 // connection is closed), within a total body deadline; then verified (one hardened parse),
-// stored (MySqlNotificationStore::receive, one transaction), and only after the commit answered:
+// stored (MySqlNotificationStore::receive: group-committed with the bodies other threads hold at
+// that moment, one transaction), and only after the commit that holds it answered:
 //   SUCCESS (byte-exact WeChat ack) for ACCEPTED, DUPLICATE, UNKNOWN_ORDER, AMOUNT_MISMATCH —
 //     genuine and recorded, so WeChat may stop resending;
 //   FAIL for BAD_SIGNATURE and MALFORMED (not genuine: a forgery never gets SUCCESS), and for
 //     anything that could not be stored (database down: WeChat resends; nothing is lost).
 // Unverified bodies are stored up to `notify.max_bad_per_minute` per source address per minute,
 // then only counted (metric wxrecon_notify_bad_dropped_total).
-// A genuine body for an unfinished order is queued for confirmation after the answer is sent.
+// A genuine body for an unfinished order (a byte-identical repeat too) is queued for
+// confirmation after the answer is sent, unless `confirmer` is null ([notify] confirm = false).
 // remote_addr: the peer, or the last X-Forwarded-For hop when the peer is a trusted proxy.
 #pragma once
 

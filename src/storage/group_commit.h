@@ -25,9 +25,14 @@ namespace wx {
 template <typename Item, typename Outcome>
 class GroupCommit {
  public:
+  struct Waiter {
+    std::condition_variable cv;
+    bool done = false;
+  };
   struct Entry {
     const Item* item;
     Outcome* outcome;
+    Waiter* waiter;
   };
   // Writes one batch: sets *entry.outcome for every entry.
   using WriteBatch = std::function<void(const std::vector<Entry>&)>;
@@ -46,15 +51,17 @@ class GroupCommit {
   GroupCommit& operator=(const GroupCommit&) = delete;
 
   void submit(const Item& item, Outcome& outcome) {
+    Waiter waiter;
     std::unique_lock<std::mutex> lock(mu_);
     if (!writer_.joinable()) writer_ = std::thread([this] { run(); });
-    const std::uint64_t ticket = ++submitted_;
-    pending_.push_back({&item, &outcome});
+    pending_.push_back({&item, &outcome, &waiter});
     wake_writer_.notify_one();
-    batch_done_.wait(lock, [&] { return written_ >= ticket; });
+    // Each submitter has its own condition: a written batch wakes exactly its own submitters
+    // (one shared condition woke every waiting handler thread on every batch).
+    waiter.cv.wait(lock, [&] { return waiter.done; });
   }
 
-  // Batches written so far and items in them (metrics, benchmarks).
+  // Batches written so far (metrics, benchmarks).
   std::uint64_t batches() const {
     std::lock_guard<std::mutex> lock(mu_);
     return batches_;
@@ -72,20 +79,20 @@ class GroupCommit {
       lock.unlock();
       write_(batch);
       lock.lock();
-      // Tickets are handed out in queue order and batches taken from its front: the batch just
-      // written holds exactly the next n tickets.
-      written_ += n;
       ++batches_;
-      batch_done_.notify_all();
+      for (const Entry& e : batch) {
+        e.waiter->done = true;
+        e.waiter->cv.notify_one();
+      }
     }
   }
 
   WriteBatch write_;
   const std::size_t max_batch_;
   mutable std::mutex mu_;
-  std::condition_variable wake_writer_, batch_done_;
+  std::condition_variable wake_writer_;
   std::deque<Entry> pending_;
-  std::uint64_t submitted_ = 0, written_ = 0, batches_ = 0;
+  std::uint64_t batches_ = 0;
   bool stopping_ = false;
   std::thread writer_;
 };

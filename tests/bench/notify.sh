@@ -134,7 +134,7 @@ run_load() {
     if (a > 0) {
       printf "%s_cpu_server %.0f us/notification\n", l, s * 1e6 / hz / a
       printf "%s_cpu_mariadb %.0f us/notification\n", l, d * 1e6 / hz / a
-      printf "%s_commits %d transactions (%.1f notifications each)\n", l, b, b > 0 ? a / b : 0
+      printf "%s_commits %d transactions (%.1f notifications each)\n", l, b, (b > 0 ? a / b : 0)
     }
   }'
 }
