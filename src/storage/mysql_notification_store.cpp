@@ -67,8 +67,8 @@ std::string placeholders(std::size_t n) {
   return out;
 }
 
-using OrderKey = std::pair<std::string, std::string>;  // (mch_id, out_trade_no)
-using TxnKey = std::pair<std::string, std::string>;    // (mch_id, transaction_id)
+using OrderName = std::pair<std::string, std::string>;  // (mch_id, out_trade_no)
+using TxnName = std::pair<std::string, std::string>;    // (mch_id, transaction_id)
 
 // One dedup key of a batch: an existing row, or a row the batch inserts.
 struct BatchRow {
@@ -84,7 +84,7 @@ struct BatchRow {
 
 // Locks (FOR UPDATE) the orders named by verified bodies, one statement per merchant; the
 // index order makes every process take these locks in the same order.
-std::map<OrderKey, Order> lockOrders(Poco::Data::Session& s,
+std::map<OrderName, Order> lockOrders(Poco::Data::Session& s,
                                      const std::vector<const ReceivedBody*>& bodies) {
   std::map<std::string, std::set<std::string>> wanted;
   for (const ReceivedBody* b : bodies) {
@@ -92,7 +92,7 @@ std::map<OrderKey, Order> lockOrders(Poco::Data::Session& s,
       wanted[b->verified.mch_id].insert(b->verified.out_trade_no);
     }
   }
-  std::map<OrderKey, Order> orders;
+  std::map<OrderName, Order> orders;
   for (const auto& [mch, nos] : wanted) {
     std::vector<std::int64_t> ids, fees;
     std::vector<std::string> found, appids, fee_types, states;
@@ -116,7 +116,7 @@ std::map<OrderKey, Order> lockOrders(Poco::Data::Session& s,
         throw DbError(Status::dataLoss("merchant_order.state: " + state.status().message()));
       }
       o.state = *state;
-      orders.emplace(OrderKey{mch, o.out_trade_no}, std::move(o));
+      orders.emplace(OrderName{mch, o.out_trade_no}, std::move(o));
     }
   }
   return orders;
@@ -206,7 +206,7 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
   results.assign(n, ReceiveResult{});
 
   // 1. The orders, locked first: every copy for one order waits here for the batch before it.
-  const std::map<OrderKey, Order> orders = lockOrders(s, bodies);
+  const std::map<OrderName, Order> orders = lockOrders(s, bodies);
   auto orderOf = [&](std::size_t i) -> const Order* {
     const auto it = orders.find({bodies[i]->verified.mch_id, bodies[i]->verified.out_trade_no});
     return it == orders.end() ? nullptr : &it->second;
@@ -250,7 +250,7 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
   }
 
   // 4. ACCEPTED rows (other bytes) for the payments that could be ACCEPTED here: DUPLICATE.
-  std::map<TxnKey, std::vector<std::string>> accepted;  // dedup keys; "" for an outside row
+  std::map<TxnName, std::vector<std::string>> accepted;  // dedup keys; "" for an outside row
   {
     std::map<std::string, std::set<std::string>> wanted;
     for (std::size_t i = 0; i < n; ++i) {
