@@ -194,3 +194,31 @@ TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused l
   auto bad = env.wxrecon({"bill", "--date", "2026-02-30"});
   CHECK(bad.exit_code == 2);
 }
+
+TEST_CASE("bill: a failed download exits 1 and is never an empty bill; Bill Creating exits 4",
+          "[bill][integration]") {
+  BillEnv env;
+  env.localPaid("LONLY", 150, env.day, 14, 0);  // would be LOCAL_ONLY from an empty bill
+  env.sim().controlJson("POST", "/sim/faults", R"({"systemerror":1,"endpoints":["downloadbill"]})");
+  auto failed = env.bill();
+  INFO(failed.out << failed.err);
+  CHECK(failed.exit_code == 1);
+  CHECK_THAT(failed.out, Contains("bill FAILED"));
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_day") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'bill' AND status = 'FAILED'") ==
+        1);
+
+  // WeChat's clock at D+1 09:00 Beijing: the bill is being created.
+  env.sim().controlJson("POST", "/sim/faults", R"({"systemerror":0})");
+  env.sim().controlJson("POST", "/sim/clock",
+                        R"({"now":")" + SweepEnv::isoIn(env.at(addDays(env.day, 1), 9, 0)) +
+                            R"("})");
+  auto creating = env.bill();
+  INFO(creating.out << creating.err);
+  CHECK(creating.exit_code == 4);
+  CHECK_THAT(creating.out, Contains("bill NOT_READY"));
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file") == 0);
+  CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
+}
