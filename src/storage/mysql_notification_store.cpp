@@ -315,17 +315,21 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
       if (row.existed) continue;
       const ReceivedBody& b = *bodies[row.first];
       const VerifiedNotification& v = b.verified;
-      st << (new_keys.empty() ? "" : ", ")
-         << "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(3), ?, ?, ?, NOW(3), NOW(3))";
+      // Poco binds an empty BLOB as NULL (raw_body is NOT NULL, and one such body would fail
+      // its whole batch): an empty body is written as the literal ''.
+      st << (new_keys.empty() ? "" : ", ") << "(?, ?, ?, ?, ?, ?, ?, ?, "
+         << (b.raw_body.empty() ? "''" : "?") << ", ?, NOW(3), ?, ?, ?, NOW(3), NOW(3))";
       st, param(column(v.mch_id)), param(column(v.appid)), param(column(v.out_trade_no)),
           param(column(v.transaction_id)),
           param(v.total_fee ? Nullable<std::int64_t>(*v.total_fee) : Nullable<std::int64_t>()),
           param(v.time_end ? Nullable<std::string>(formatUtcSql(*v.time_end))
                           : Nullable<std::string>()),
-          param(v.sign_ok ? 1 : 0), param(std::string(notificationVerdictName(row.verdict))),
-          param(Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(b.raw_body.data()),
-                                b.raw_body.size())),
-          param(shas[row.first]), param(column(b.remote_addr)), param(row.copies), param(key);
+          param(v.sign_ok ? 1 : 0), param(std::string(notificationVerdictName(row.verdict)));
+      if (!b.raw_body.empty()) {
+        st, param(Poco::Data::BLOB(reinterpret_cast<const unsigned char*>(b.raw_body.data()),
+                                   b.raw_body.size()));
+      }
+      st, param(shas[row.first]), param(column(b.remote_addr)), param(row.copies), param(key);
       new_keys.push_back(key);
     }
     if (!new_keys.empty()) {

@@ -253,3 +253,20 @@ TEST_CASE("notify group commit: concurrent identical copies across batches count
                   std::to_string(id)) == static_cast<long long>(seen.size()));
   }
 }
+
+TEST_CASE("notify group commit: an empty body is stored MALFORMED and does not fail its batch",
+          "[integration][notify-server][notify-batch]") {
+  Fixture f;
+  f.addOrder("E1");
+  MySqlNotificationStore store(*f.db, 0);
+  ReceivedBody empty;
+  empty.remote_addr = "127.0.0.1";
+  empty.verified = verifyNotification("", f.merchants);
+  const std::vector<ReceivedBody> batch = {f.body("E1"), empty};
+  auto r = store.receiveBatch(ptrs(batch));
+  REQUIRE(r.isOk());
+  CHECK((*r)[0].verdict == NotificationVerdict::kAccepted);
+  CHECK((*r)[1].verdict == NotificationVerdict::kMalformed);
+  CHECK(f.count("SELECT COUNT(*) FROM payment_notification WHERE LENGTH(raw_body) = 0 AND "
+                "verdict = 'MALFORMED'") == 1);
+}
