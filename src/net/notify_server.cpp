@@ -232,6 +232,11 @@ struct NotifyServer::Impl {
     if (r == Read::kBad) {
       return fail(resp, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "incomplete body", true);
     }
+    if (body.empty()) {
+      // No bytes to store: WeChat never sends one, and a header cut off by the watchdog can
+      // reach here as a request without a body.
+      return fail(resp, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "empty body", true);
+    }
     ReceivedBody rb;
     rb.remote_addr = remoteAddr(req);
     rb.verified = verifyNotification(body, config.merchants,
