@@ -3,9 +3,7 @@
 // notify-server is killed while clients post genuine notifications and restarted. After every
 // kill the invariant checker finds nothing; every notification the server acknowledged is
 // stored; and the work converges once the killing stops.
-#include <Poco/Process.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -15,73 +13,23 @@
 #include <set>
 #include <thread>
 
+#include "chaos/chaos_util.h"
 #include "common/hash.h"
 #include "integration/notify_fixture.h"
 #include "support/invariant_checker.h"
 #include "support/sweep_env.h"
 
 using wx::test::InvariantChecker;
+using wx::test::killNow;
+using wx::test::launchBackground;
 using wx::test::SweepEnv;
 using wx::test::SweepEnvOptions;
-
-namespace {
-
-// `wxrecon ARGS` in the background, its output discarded; returns its pid.
-pid_t launchBackground(const std::vector<std::string>& args,
-                       const std::map<std::string, std::string>& env) {
-  std::string cmd = std::string("exec '") + WXRECON_BIN + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  cmd += " >/dev/null 2>&1";
-  Poco::Process::Env penv(env.begin(), env.end());
-  Poco::ProcessHandle h = Poco::Process::launch("/bin/sh", {"-c", cmd}, "/", nullptr, nullptr,
-                                                nullptr, penv);
-  return static_cast<pid_t>(h.id());
-}
-
-// SIGKILL and reap; true when the process was still running (the kill hit it mid-run).
-bool killNow(pid_t pid) {
-  int status = 0;
-  const bool running = ::waitpid(pid, &status, WNOHANG) == 0;
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return running;
-}
-
-std::map<std::string, std::string> states(SweepEnv& env) {
-  using namespace Poco::Data::Keywords;
-  std::vector<std::string> nos, st;
-  auto s = env.db().session();
-  s << "SELECT out_trade_no, state FROM merchant_order", into(nos), into(st), now;
-  std::map<std::string, std::string> m;
-  for (std::size_t i = 0; i < nos.size(); ++i) m[nos[i]] = st[i];
-  return m;
-}
-
-}  // namespace
 
 TEST_CASE("T2 sweep killed at random times: no violation after any kill, converges",
           "[chaos][t2]") {
   SweepEnvOptions o;
   SweepEnv env(o);
-  std::map<std::string, std::string> expected;
-  for (int i = 0; i < 120; ++i) {
-    const std::size_t m = static_cast<std::size_t>(i % 2);
-    const std::string no = "RK" + std::to_string(1000 + i);
-    const int kind = i % 5;
-    env.order(m, no, 100 + i, -600, kind == 4 ? -300 : 3600);
-    if (kind <= 1) {
-      env.simPay(m, no);
-      expected[no] = "SUCCESS";
-    } else if (kind == 2) {
-      env.simPay(m, no);
-      env.simRefund(m, no, 100 + i);
-      expected[no] = "REFUND";
-    } else if (kind == 3) {
-      expected[no] = "NOTPAY";
-    } else {
-      expected[no] = "CLOSED";
-    }
-  }
+  const auto expected = wx::test::plantMixedOrders(env, "RK", 120);
   // Calls take 20-60 ms, so every kill lands with calls in flight.
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":40,"latency_jitter_ms":20})");
 
@@ -104,7 +52,7 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
 
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":0,"latency_jitter_ms":0})");
   std::this_thread::sleep_for(std::chrono::seconds(o.lease_s + 1));
-  for (int run = 0; run < 2 && states(env) != expected; ++run) {
+  for (int run = 0; run < 2 && wx::test::localStates(env) != expected; ++run) {
     env.makeAllDue();
     const auto r = env.sweep();
     INFO(r.out << r.err);
@@ -113,7 +61,7 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
   const auto v = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
   INFO(InvariantChecker::join(v));
   CHECK(v.empty());
-  CHECK(states(env) == expected);
+  CHECK(wx::test::localStates(env) == expected);
 }
 
 TEST_CASE("T2 notify-server killed at random times: every acknowledged notification is "

@@ -17,81 +17,16 @@
 #include <optional>
 #include <thread>
 
+#include "support/private_mariadb.h"
 #include "support/sweep_env.h"
 
 using wx::test::runProcess;
 using wx::test::SweepEnv;
 using wx::test::SweepEnvOptions;
-using wx::test::TempDir;
+using wx::test::RestartableMariaDb;
+using wx::test::ScopedDbEnv;
 
 namespace {
-
-int freeDbPort() {
-  for (int port = 36000 + ::getpid() % 1000; port < 38000; ++port) {
-    try {
-      Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", port));
-      return port;
-    } catch (const Poco::Exception&) {
-    }
-  }
-  throw std::runtime_error("no free port");
-}
-
-// A private MariaDB with durable commits (WXRECON_DB_FLUSH=1); stopped at the end.
-class RestartableMariaDb {
- public:
-  RestartableMariaDb() : port_(freeDbPort()) {
-    start();
-    std::ifstream in(dir_.path() + "/root.password");
-    std::getline(in, password_);
-  }
-  ~RestartableMariaDb() { stop(); }
-  void start() {
-    auto r = runProcess(script(), {"start", dir_.path(), std::to_string(port_)},
-                        {{"WXRECON_DB_FLUSH", "1"}});
-    if (r.exit_code != 0) throw std::runtime_error("mariadb.sh start: " + r.err);
-  }
-  void stop() { (void)runProcess(script(), {"stop", dir_.path()}); }
-  int port() const { return port_; }
-  const std::string& password() const { return password_; }
-
- private:
-  static std::string script() { return std::string(WX_SOURCE_DIR) + "/tests/lib/mariadb.sh"; }
-  TempDir dir_;
-  int port_;
-  std::string password_;
-};
-
-// Points TestDatabase (inside SweepEnv) and the wxrecon children at the private server for the
-// lifetime of this object; the previous values come back afterwards.
-class ScopedDbEnv {
- public:
-  explicit ScopedDbEnv(const RestartableMariaDb& db) {
-    set("WXRECON_TEST_DB_HOST", "127.0.0.1");
-    set("WXRECON_TEST_DB_PORT", std::to_string(db.port()));
-    set("WXRECON_TEST_DB_USER", "root");
-    set("WXRECON_TEST_DB_PASSWORD", db.password());
-  }
-  ~ScopedDbEnv() {
-    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
-      if (it->second) {
-        ::setenv(it->first.c_str(), it->second->c_str(), 1);
-      } else {
-        ::unsetenv(it->first.c_str());
-      }
-    }
-  }
-  ScopedDbEnv(const ScopedDbEnv&) = delete;
-  ScopedDbEnv& operator=(const ScopedDbEnv&) = delete;
-
- private:
-  void set(const std::string& name, const std::string& value) {
-    const char* old = std::getenv(name.c_str());
-    saved_.emplace_back(name, old ? std::optional<std::string>(old) : std::nullopt);
-    ::setenv(name.c_str(), value.c_str(), 1);
-  }
-  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
-};
 
 // `wxrecon sweep --config INI` in the background; output discarded (it may be large).
 class BackgroundSweep {
