@@ -12,7 +12,7 @@ std::string billText(const BillStepResult& b) {
     case 0: return "bill reconciled";
     case 3: return "bill reconciled, new HIGH discrepancies";
     case 4: return "bill not ready at WeChat";
-    case 2: return "bill: configuration failure";
+    case 2: return "bill not done";
     default: return "bill failed";
   }
 }
