@@ -20,6 +20,10 @@ namespace wx {
 // WeChat serves the bills of the last 3 months (WECHATPAY_V2.md §5); wxpay-sim refuses > 92 days.
 constexpr std::int64_t kBillWindowDays = 92;
 
+bool inBillWindow(const CivilDate& day, const CivilDate& today) {
+  return daysFromCivil(today) - daysFromCivil(day) <= kBillWindowDays;
+}
+
 std::optional<std::string> checkBillDate(const std::string& text, const CivilDate& today,
                                          CivilDate& day) {
   auto parsed = parseIsoDate(text);
@@ -29,7 +33,7 @@ std::optional<std::string> checkBillDate(const std::string& text, const CivilDat
     return "--date " + text + ": the Beijing day is not over yet (today in Beijing is " +
            formatIsoDate(today) + "); its bill exists from 10:00 the next day";
   }
-  if (daysFromCivil(today) - daysFromCivil(day) > kBillWindowDays) {
+  if (!inBillWindow(day, today)) {
     return "--date " + text + ": older than WeChat's 3-month bill window (" +
            std::to_string(kBillWindowDays) + " days); use rerun, which reads the archive";
   }

@@ -29,6 +29,10 @@ struct BillCliOptions {
 std::optional<std::string> checkBillDate(const std::string& text, const CivilDate& today,
                                          CivilDate& day);
 
+// Whether WeChat still serves the bill of Beijing day `day` (its 3-month window), today being
+// `today` (Beijing).
+bool inBillWindow(const CivilDate& day, const CivilDate& today);
+
 // Runs the bill for one day; prints the summary on `out`; returns the exit code (DESIGN.md §1).
 int runBillDay(const Config& config, Database& db, const BillCliOptions& options,
                std::ostream& out);

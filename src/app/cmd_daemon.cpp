@@ -16,6 +16,7 @@
 #include <ostream>
 #include <thread>
 
+#include "app/bill_runner.h"
 #include "app/commands.h"
 #include "app/daemon_bill.h"
 #include "app/sweep_runner.h"
@@ -25,18 +26,6 @@
 
 namespace wx {
 
-namespace {
-
-// The seam for the bill run (issue 7): until `wxrecon bill` lands, each planned attempt says so
-// and counts as FAILED (retried with backoff), so the schedule runs for real meanwhile.
-int billNotBuiltYet(const std::string& mch_id, const CivilDate& bill_date) {
-  logError("daemon.bill_not_built", {{"mch_id", mch_id},
-                                     {"bill_date", formatIsoDate(bill_date)},
-                                     {"note", "wxrecon bill is not built yet (issue 7)"}});
-  return kExitUsage;
-}
-
-}  // namespace
 
 int runDaemon(CommandContext& ctx) {
   const Config* config = ctx.config();
@@ -56,13 +45,28 @@ int runDaemon(CommandContext& ctx) {
   for (const auto& m : config->merchants) {
     if (options.mch.empty() || m.mch_id == options.mch) bill_mch_ids.push_back(m.mch_id);
   }
-  DaemonBillJob bill(bill_mch_ids, bill_policy, billNotBuiltYet);
+  std::unique_ptr<Database> db;
+  // One merchant's bill (app/bill_runner.h), on the daemon's database (opened when needed).
+  BillRunner run_bill = [&](const std::string& mch, const CivilDate& day) {
+    if (!db) {
+      auto opened = Database::open(config->db);
+      if (!opened) {
+        logError("daemon.bill_db_unavailable", {{"error", opened.status().message()}});
+        return static_cast<int>(kExitFailed);
+      }
+      db = std::move(*opened);
+    }
+    BillCliOptions bo;
+    bo.day = day;
+    bo.mch = mch;
+    return runBillDay(*config, *db, bo, ctx.out());
+  };
+  DaemonBillJob bill(bill_mch_ids, bill_policy, run_bill);
   const TimePoint start_time = SystemClock::instance().now();
   logInfo("daemon.start",
           {{"sweep_interval_s", std::to_string(interval.count())},
            {"next_bill", beijingIso(bill.plan(bill_mch_ids.front(), start_time).at)}});
 
-  std::unique_ptr<Database> db;
   while (!stop.load()) {
     const auto started = std::chrono::steady_clock::now();
     if (!db) {

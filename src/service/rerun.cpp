@@ -28,9 +28,10 @@ int RerunSummary::exitCode() const {
     not_ready = not_ready || d.bill.exit_code == 4;
     high = high || d.bill.exit_code == 3 || d.recheck.discrepancies_high_new > 0;
   }
-  if (config) return 2;
+  // The bill command's order (service/bill_run.h), so a one-day rerun exits like its bill.
   if (failed) return 1;
   if (not_ready) return 4;
+  if (config) return 2;
   return high ? 3 : 0;
 }
 

@@ -79,8 +79,8 @@ struct RerunSummary {
   std::vector<RerunDayResult> days;
   bool interrupted = false;  // a stop signal arrived: the remaining days were not run
 
-  // DESIGN.md §1: 2 a configuration failure; 1 a failure or an interruption; 4 a bill not ready
-  // (only yesterday's can be); 3 new HIGH discrepancies; 0 done.
+  // DESIGN.md §1, in the bill command's order: 1 a failure or an interruption; 4 a bill not
+  // ready (only yesterday's can be); 2 a configuration failure; 3 new HIGH discrepancies; 0.
   int exitCode() const;
   std::int64_t discrepanciesNew() const;
   std::int64_t discrepanciesHighNew() const;

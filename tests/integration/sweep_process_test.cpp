@@ -247,15 +247,18 @@ TEST_CASE("daemon: sweeps every interval, survives SIGHUP, stops on SIGTERM",
 
 TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time has passed",
           "[integration][daemon]") {
-  // bill_time 00:00 Beijing has always passed: the first loop attempts yesterday's bill for
-  // each merchant. Until `wxrecon bill` lands the seam answers "not built yet" (exit 2), which
-  // the schedule treats as FAILED: the next attempt is 5 minutes later, not at once.
+  // bill_time 00:00 Beijing has always passed: the first loop runs yesterday's bill for each
+  // merchant (wxpay-sim has no payments that day: "No Bill Exist", EMPTY, exit 0), and the
+  // next plan is tomorrow's — later loops do not run it again.
   SweepEnv env;
-  env.writeIni("\n[schedule]\nbill_time = 00:00\n");
+  wx::test::TempDir archive;
+  env.writeIni("\n[schedule]\nbill_time = 00:00\n\n[bill]\narchive_dir = " + archive.path() +
+               "\n");
   const auto now = std::chrono::time_point_cast<wx::Millis>(std::chrono::system_clock::now());
-  const std::string yesterday = wx::formatIsoDate(wx::addDays(wx::beijingDate(now), -1));
+  const auto today = wx::beijingDate(now);
+  const std::string yesterday = wx::formatIsoDate(wx::addDays(today, -1));
   Background daemon(env, {"daemon"});
-  // Two sweep intervals (1 s) pass: still one attempt per merchant.
+  // Several sweep intervals (1 s) pass: still one bill run per merchant.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'sweep'") < 3 &&
          std::chrono::steady_clock::now() < until) {
@@ -263,7 +266,7 @@ TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time h
   }
   ::kill(daemon.pid(), SIGTERM);
   CHECK(daemon.wait() == 0);
-  INFO(daemon.err);
+  INFO(daemon.out << daemon.err);
   auto count = [&](const std::string& needle) {
     std::size_t n = 0;
     for (auto p = daemon.err.find(needle); p != std::string::npos;
@@ -273,10 +276,12 @@ TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time h
     return n;
   };
   for (std::size_t i = 0; i < 2; ++i) {
-    CHECK(count("event=daemon.bill_start mch_id=" + env.merchant(i).mch_id +
-                " bill_date=" + yesterday) == 1);
+    const std::string mch = env.merchant(i).mch_id;
+    CHECK(count("event=daemon.bill_start mch_id=" + mch + " bill_date=" + yesterday) == 1);
+    CHECK(count("event=daemon.bill_done mch_id=" + mch + " bill_date=" + yesterday +
+                " result=done exit=0 next=" + wx::formatIsoDate(today) + "@") == 1);
   }
-  CHECK(count("event=daemon.bill_not_built") == 2);
-  CHECK(count("event=daemon.bill_failed") == 2);
-  CHECK_THAT(daemon.err, Contains("exit=2 next=" + yesterday + "@"));
+  CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'bill' AND status = 'OK'") == 2);
+  CHECK(env.count("SELECT COUNT(*) FROM bill_file WHERE status = 'EMPTY' AND bill_date = '" +
+                  yesterday + "'") == 2);
 }

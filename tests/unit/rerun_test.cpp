@@ -122,7 +122,10 @@ TEST_CASE("rerun's exit code follows DESIGN.md §1's order", "[rerun]") {
       {"a bill not ready beats HIGH", {{"A 2026-11-01", 3}, {"A 2026-11-02", 4}}, false, 0, 4},
       {"a failed download beats not ready", {{"A 2026-11-01", 1}, {"A 2026-11-02", 4}}, false, 0,
        1},
-      {"a configuration failure beats everything", {{"A 2026-11-01", 1}}, true, 0, 2},
+      {"a configuration failure beats HIGH", {{"A 2026-11-01", 3}}, true, 0, 2},
+      {"a failure beats a configuration failure (the bill's order)", {{"A 2026-11-01", 1}}, true,
+       0, 1},
+      {"not ready beats a configuration failure", {{"A 2026-11-01", 4}}, true, 0, 4},
       {"a bill configuration failure", {{"A 2026-11-02", 2}}, false, 0, 2},
   };
   for (const auto& c : cases) {
