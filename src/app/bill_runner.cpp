@@ -3,14 +3,19 @@
 #include <Poco/Environment.h>
 #include <Poco/Process.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "app/cli.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "net/poco_http_transport.h"
 #include "service/bill_run.h"
+#include "service/report_writer.h"
 #include "storage/database.h"
 #include "storage/mysql_bill_store.h"
 #include "storage/mysql_notification_reader.h"
+#include "storage/mysql_report_reader.h"
 #include "storage/mysql_stores.h"
 #include "wechat/nonce_source.h"
 #include "wechat/pay_client.h"
@@ -23,6 +28,60 @@ constexpr std::int64_t kBillWindowDays = 92;
 bool inBillWindow(const CivilDate& day, const CivilDate& today) {
   return daysFromCivil(today) - daysFromCivil(day) <= kBillWindowDays;
 }
+
+namespace {
+
+DayTotals totalsOf(const BillDayRecord& d) {
+  DayTotals t;
+  t.bill_status = d.bill_status;
+  t.local_count = d.local_count;
+  t.local_amount = d.local_amount_fen;
+  t.bill_count = d.bill_count;
+  t.bill_order_amount = d.bill_order_amount_fen;
+  t.bill_settlement = d.bill_settlement_fen;
+  t.bill_refund = d.bill_refund_fen;
+  t.bill_fee = d.bill_fee;
+  t.bill_net = d.bill_net_fen;
+  t.matched_count = d.matched_count;
+  t.matched_amount = d.matched_amount_fen;
+  t.unmatched_local_count = d.unmatched_local_count;
+  t.unmatched_bill_count = d.unmatched_bill_count;
+  t.not_managed_count = d.not_managed_count;
+  return t;
+}
+
+// A dry run's reports: the day as the database has it, with the totals the run computed and
+// the discrepancies it would open (marked as such in their detail).
+Result<ReportPaths> writeDryRunReports(ReportReader& reader, const std::string& reports_dir,
+                                      const BillDayRecord& day,
+                                      const std::vector<Finding>& would_open) {
+  auto report = reader.loadDay(day.mch_id, day.bill_date);
+  if (!report) return report.status();
+  report->totals = totalsOf(day);
+  const TimePoint now = SystemClock::instance().now();
+  for (const Finding& f : would_open) {
+    ReportDiscrepancy r;
+    r.kind = discrepancyKindName(f.kind);
+    r.severity = severityName(severityOf(f.kind));
+    r.status = "OPEN";
+    r.out_trade_no = f.out_trade_no;
+    r.transaction_id = f.transaction_id;
+    r.bill_date = f.bill_date;
+    r.local_value = f.local_value;
+    r.remote_value = f.remote_value;
+    r.detail = "(dry run: would open) " + f.detail;
+    r.first_seen_at = now;
+    r.last_seen_at = now;
+    report->discrepancies.push_back(std::move(r));
+  }
+  sortForReport(report->discrepancies);
+  auto index = reader.loadIndex(day.mch_id);
+  if (!index) return index.status();
+  return writeDayReportFiles(*report, std::move(*index), SystemClock::instance(), reports_dir,
+                             true);
+}
+
+}  // namespace
 
 std::optional<std::string> checkBillDate(const std::string& text, const CivilDate& today,
                                          CivilDate& day) {
@@ -73,7 +132,24 @@ int runBillDay(const Config& config, Database& db, const BillCliOptions& options
                 " mch=" + (options.mch.empty() ? "*" : options.mch) +
                 (options.dry_run ? " dry-run" : "") + (options.redownload ? "" : " archive");
     bo.max_body_bytes = static_cast<std::size_t>(config.notify.max_body_bytes);
-    bo.after_day = options.after_day;
+    MySqlReportReader reports(db);
+    std::vector<std::string> written;
+    if (options.write_reports && !config.reports_dir.empty()) {
+      bo.after_day = [&](const BillDayRecord& day, const std::vector<Finding>& would_open) {
+        auto paths = options.dry_run ? writeDryRunReports(reports, config.reports_dir, day, would_open)
+                                     : writeDayReports(reports, SystemClock::instance(),
+                                                       config.reports_dir, day.mch_id,
+                                                       day.bill_date, false);
+        if (!paths) {
+          logError("bill.report_failed", {{"mch_id", day.mch_id}, {"error", paths.status().message()}});
+          written.push_back("(report FAILED for " + day.mch_id + ": " + paths.status().message() + ")");
+          return;
+        }
+        written.push_back(paths->csv);
+        written.push_back(paths->html);
+        written.push_back(paths->index);
+      };
+    }
     TryLock lock = [&db](const std::string& name) -> Result<LockHandle> {
       auto l = NamedDbLock::tryAcquire(db, name);
       if (!l) return l.status();
@@ -85,8 +161,17 @@ int runBillDay(const Config& config, Database& db, const BillCliOptions& options
                 std::move(bo));
     BillRunSummary s = run.run();
     out << s.render();
+    if (!written.empty()) {
+      out << "reports:\n";
+      for (const auto& p : written) out << "  " << p << "\n";
+    }
     out.flush();
-    return s.exitCode();
+    int code = s.exitCode();
+    const bool report_failed = std::any_of(written.begin(), written.end(), [](const std::string& p) {
+      return p.rfind("(report FAILED", 0) == 0;
+    });
+    if (report_failed && (code == kExitOk || code == kExitHighDiscrepancies)) code = kExitFailed;
+    return code;
   } catch (const std::exception& e) {
     logError("bill.failed", {{"error", e.what()}});
     out << "bill: failed: " << e.what() << "\n";

@@ -19,9 +19,10 @@ struct BillCliOptions {
   std::string mch;      // empty: every configured merchant
   bool dry_run = false;
   bool redownload = true;  // false: reuse the newest archived OK/EMPTY bill (rerun)
-  // The report seam (the coordinator wires the report writer here): called per merchant
-  // after its day is committed. nullptr: none.
-  std::function<void(const std::string& mch_id, const CivilDate& day, bool dry_run)> after_day;
+  // Write each reconciled day's reports (DESIGN.md §6) under [reports] dir when it is set; a
+  // dry run writes them under <dir>/dry-run/ with the findings it would open. rerun turns this
+  // off: it rewrites the reports itself after the bill.
+  bool write_reports = true;
 };
 
 // Checks --date against today (Beijing): refused when not a date, today or later (the day is

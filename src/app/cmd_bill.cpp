@@ -15,6 +15,11 @@ int runBill(CommandContext& ctx) {
     ctx.err() << "wxrecon bill: no [merchant.*] section in the config\n";
     return kExitUsage;
   }
+  if (config->reports_dir.empty()) {
+    ctx.err() << "wxrecon bill: " << config->path
+              << ": [reports] dir is required (where the day's reports are written)\n";
+    return kExitUsage;
+  }
   BillCliOptions options;
   options.mch = ctx.get("mch");
   options.dry_run = ctx.has("dry-run");

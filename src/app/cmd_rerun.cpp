@@ -95,6 +95,7 @@ int runRerun(CommandContext& ctx) {
     bo.mch = mch;
     // WeChat serves only the last 3 months: older days are always read from the archive.
     bo.redownload = redownload && inBillWindow(day, today);
+    bo.write_reports = false;  // step (c) rewrites the day's reports after the bill
     BillStepResult r;
     r.exit_code = runBillDay(*config, *db, bo, ctx.out());
     r.note = redownload && !bo.redownload

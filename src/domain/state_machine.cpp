@@ -160,6 +160,13 @@ class Decider {
   void closeRequery(const QueryOutcome& q);
   void paidRequery(const QueryOutcome& q);
   void notificationEvidence();
+  // A verified answer proved a payment the order does not show (PAID_AFTER_CLOSE): the order
+  // keeps WeChat's transaction_id and time_end as paid_at (DESIGN.md §4), so the bill matches
+  // it on its paid day and `resolve` has the evidence a paid state needs.
+  void provenPayment(const std::string& transaction_id, const std::optional<TimePoint>& time_end) {
+    if (!transaction_id.empty() && !o_.transaction_id) d_.set_transaction_id = transaction_id;
+    if (time_end && !o_.paid_at) d_.set_paid_at = time_end;
+  }
 
   const DecisionInput& in_;
   const Order& o_;
@@ -303,6 +310,7 @@ void Decider::checkFinished(const QueryOutcome& q) {
           remote,
           "WeChat says paid; the order is " + std::string(orderStateName(o_.state)) + " locally",
           q.facts.transaction_id));
+      provenPayment(q.facts.transaction_id, q.facts.time_end);
       d_.outcome = "review";
     } else {
       d_.outcome = "unchanged";
@@ -470,6 +478,7 @@ void Decider::refundConfirmed() {
     d_.findings.push_back(finding(
         DiscrepancyKind::kPaidAfterClose, std::string("state=") + orderStateName(o_.state),
         evidence, "WeChat says refunded (so paid); the order is closed locally", r.transaction_id));
+    provenPayment(r.transaction_id, in_.query.facts.time_end);
     d_.outcome = "review";
     return;
   }

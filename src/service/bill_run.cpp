@@ -16,6 +16,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/test_hooks.h"
 #include "domain/bill_match.h"
 #include "service/notification_verifier.h"
 #include "wechat/bill_input.h"
@@ -26,6 +27,8 @@ namespace wx {
 namespace {
 
 constexpr std::size_t kFindingBatch = 500;
+// A dry run keeps this many would-open findings for its report (the summary counts them all).
+constexpr std::size_t kMaxDryRunFindings = 100000;
 constexpr std::size_t kLookupBatch = 500;
 
 // FNV-1a: D+1's bill only has to answer "is this out_trade_no in it?"; 8 bytes a row.
@@ -167,6 +170,7 @@ struct BillRun::Impl {
   const MerchantConfig* m = nullptr;
   BillMerchantResult* res = nullptr;
   std::vector<Finding> pending_findings;
+  std::vector<Finding> would_open;  // dry run: for the dry-run report
   bool stopped = false;
 
   FetchedBill fetch(const CivilDate& day, BillIndex* index, std::vector<std::uint64_t>* ids);
@@ -180,6 +184,7 @@ struct BillRun::Impl {
   void finding(Finding f);
   void flushFindings();
   void runMerchant(const MerchantConfig& merchant);
+  void reportDay(const BillDayRecord& day);
 };
 
 void BillRun::Impl::finding(Finding f) {
@@ -200,6 +205,7 @@ void BillRun::Impl::flushFindings() {
         continue;
       }
       if (!*w) continue;
+      if (would_open.size() < kMaxDryRunFindings) would_open.push_back(f);
       ++res->new_by_kind[discrepancyKindName(f.kind)];
       if (severityOf(f.kind) == Severity::kHigh) ++res->new_high;
     }
@@ -673,6 +679,7 @@ void BillRun::Impl::recheck(std::vector<std::pair<OrderKey, BillLine>>& work) {
 void BillRun::Impl::runMerchant(const MerchantConfig& merchant) {
   m = &merchant;
   stopped = false;
+  would_open.clear();
   BillMerchantResult& r = *res;
   r.mch_id = merchant.mch_id;
   r.day.mch_id = merchant.mch_id;
@@ -696,6 +703,7 @@ void BillRun::Impl::runMerchant(const MerchantConfig& merchant) {
 
   BillIndex bill;
   FetchedBill today = fetch(opt.day, &bill, nullptr);
+  hooks::crashPoint("bill.after_download");
   r.status = today.status;
   r.detail = today.detail;
   r.archive_path = today.file.stored_path;
@@ -709,6 +717,15 @@ void BillRun::Impl::runMerchant(const MerchantConfig& merchant) {
                                computed.empty() ? "the file could not be read" : computed,
                                today.detail));
     flushFindings();
+    // The day's page shows the rejection (bill status REJECTED, no totals concluded).
+    if (!opt.dry_run) {
+      if (Status saved = deps.bills.saveDay(r.day); !saved.isOk()) {
+        ++r.failures;
+        logError("bill.save_day_failed", {{"error", saved.message()}});
+        return;
+      }
+    }
+    reportDay(r.day);
     return;
   }
   if (today.status != "OK" && today.status != "EMPTY") return;
@@ -752,7 +769,13 @@ void BillRun::Impl::runMerchant(const MerchantConfig& merchant) {
       return;
     }
   }
-  if (opt.after_day) opt.after_day(merchant.mch_id, opt.day, opt.dry_run);
+  reportDay(r.day);
+}
+
+void BillRun::Impl::reportDay(const BillDayRecord& day) {
+  if (!opt.after_day) return;
+  hooks::crashPoint("bill.before_report");
+  opt.after_day(day, would_open);
 }
 
 BillRun::BillRun(BillRunDeps deps, BillRunOptions options)

@@ -57,8 +57,10 @@ struct BillRunOptions {
   std::size_t max_body_bytes = 65536;
   int page_size = 5000;  // local orders per keyset page
   // The report seam: called per merchant after its day is committed (real run) or computed
-  // (dry run), with OK/EMPTY bills only. nullptr: none.
-  std::function<void(const std::string& mch_id, const CivilDate& day, bool dry_run)> after_day;
+  // (dry run), for OK, EMPTY and REJECTED bills, with the day's totals as written (or as they
+  // would be) and, in a dry run, the findings that would open (at most 100,000; a
+  // real run's findings are in the database). nullptr: none.
+  std::function<void(const BillDayRecord& day, const std::vector<Finding>& would_open)> after_day;
 };
 
 struct BillRunDeps {

@@ -3,6 +3,9 @@
 // any hour; D+1 has no trades ("No Bill Exist" = EMPTY, available), so LOCAL_ONLY is decided.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include <sys/stat.h>
 
 #include "support/sweep_env.h"
@@ -70,6 +73,13 @@ struct BillEnv : SweepEnv {
   }
 };
 
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
 }  // namespace
 
 TEST_CASE("bill: every bill-side kind planted once is found once; a second run adds nothing",
@@ -131,6 +141,16 @@ TEST_CASE("bill: every bill-side kind planted once is found once; a second run a
   CHECK(bill_count == 7);  // M1 M2 M3 UNKNOWN UNFIN PAC AMT
   CHECK(bill_amount == 100 + 250 + 999 + 120 + 130 + 140 + 160);
   CHECK(status == "OK");
+  // The day's reports, written after the commit (DESIGN.md §6), name every discrepancy.
+  const std::string day_dir = BillEnv::archiveRoot() + "-reports/" + env.merchant(0).mch_id +
+                              "/" + formatIsoDate(d);
+  const std::string csv = readFile(day_dir + "/reconciliation.csv");
+  for (const char* kind : {"BILL_AMOUNT_MISMATCH", "BILL_ONLY", "LOCAL_ONLY", "NOTIFY_MISMATCH",
+                           "PAID_AFTER_CLOSE"}) {
+    CHECK_THAT(csv, Contains(kind));
+  }
+  CHECK_THAT(readFile(day_dir + "/reconciliation.html"), Contains("</html>"));
+  CHECK_THAT(r.out, Contains(day_dir + "/reconciliation.csv"));
   // The archive: one file per distinct sha256, private directories.
   CHECK(env.count("SELECT COUNT(*) FROM bill_file WHERE status = 'OK'") == 1);
   CHECK(env.count("SELECT COUNT(*) FROM bill_file WHERE status = 'EMPTY'") == 1);
@@ -171,6 +191,12 @@ TEST_CASE("bill: --dry-run writes only its recon_run row", "[bill][integration]"
   CHECK(env.row("UNFIN").state == "NOTPAY");
   CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'bill' AND status = 'DRY_RUN'") ==
         1);
+  // Its reports go to the dry-run tree, with what it would open.
+  const std::string csv = readFile(BillEnv::archiveRoot() + "-reports/dry-run/" +
+                                   env.merchant(0).mch_id + "/" + formatIsoDate(env.day) +
+                                   "/reconciliation.csv");
+  CHECK_THAT(csv, Contains("BILL_ONLY"));
+  CHECK_THAT(csv, Contains("(dry run: would open)"));
 }
 
 TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused locally exit 2",
