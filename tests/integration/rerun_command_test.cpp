@@ -1,5 +1,5 @@
 // `wxrecon rerun` as a process against a real MariaDB and wxpay-sim: the range refusals, and a
-// run over yesterday (Beijing) that re-decides an order whatever its schedule and rewrites the
+// run over the day before yesterday (Beijing) that re-decides an order whatever its schedule and rewrites the
 // day's reports; run twice, the database keeps the same rows and the CSV is byte-identical.
 #include <Poco/File.h>
 
@@ -53,28 +53,30 @@ TEST_CASE("rerun refuses a bad range before touching anything", "[integration][r
   CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'rerun'") == 0);
 }
 
-TEST_CASE("rerun re-decides yesterday's orders and rewrites its reports, the same twice",
+TEST_CASE("rerun re-decides a past day's orders and rewrites its reports, the same twice",
           "[integration][rerun]") {
   SweepEnv env;
   wx::test::TempDir reports;
   wx::test::TempDir archive;
   env.writeIni("\n[reports]\ndir = " + reports.path() + "\n\n[bill]\narchive_dir = " +
                archive.path() + "\n");
-  // Created exactly 24 h ago: always yesterday in Beijing. Paid at WeChat (notification lost),
-  // not due for an hour: only a rerun looks at it now.
-  env.order(0, "Y_PAID", 250, -86400, 3600);
+  // Created exactly 48 h ago: always the day before yesterday in Beijing (not yesterday: the
+  // daemon test runs yesterday's bill, and GET_LOCK('wxrecon-bill-<mch>-<date>') is
+  // server-wide, so two tests on the same MariaDB would lock each other out). Paid at WeChat
+  // (notification lost), not due for an hour: only a rerun looks at it now.
+  env.order(0, "Y_PAID", 250, -172800, 3600);
   env.simPay(0, "Y_PAID");
-  env.order(0, "Y_OPEN", 100, -86400, 3600);
+  env.order(0, "Y_OPEN", 100, -172800, 3600);
   env.count("SELECT COUNT(*) FROM merchant_order");  // (connection warm-up)
   {
     using namespace Poco::Data::Keywords;
     auto s = env.db().session();
     s << "UPDATE merchant_order SET next_check_at = NOW(3) + INTERVAL 1 HOUR", now;
   }
-  const auto yesterday = wx::addDays(
+  const auto past_day = wx::addDays(
       wx::beijingDate(std::chrono::time_point_cast<wx::Millis>(std::chrono::system_clock::now())),
-      -1);
-  const std::string day = wx::formatIsoDate(yesterday);
+      -2);
+  const std::string day = wx::formatIsoDate(past_day);
   const std::string mch = env.merchant(0).mch_id;
 
   auto first = env.wxrecon({"rerun", "--from", day, "--to", day, "--mch", mch});
