@@ -56,6 +56,25 @@ class OrderStore {
   virtual Result<ApplyResult> apply(const Order& claimed, const Decision& decision,
                                     std::int64_t run_id, const std::string& owner) = 0;
 
+  // One decision to write with applyBatch(); both must outlive the call.
+  struct ApplyItem {
+    const Order& claimed;  // as claimDue returned it
+    const Decision& decision;
+  };
+  // Writes several claimed orders' decisions in ONE transaction. Each order is fenced exactly
+  // as by apply() (its own compare-and-set, its row count checked): an order that lost its lease
+  // gets kAborted and nothing is written for it, while the others are written. Any other error
+  // rolls the whole transaction back and every item gets it. One result per item, in order.
+  // Default: apply() per item.
+  virtual std::vector<Result<ApplyResult>> applyBatch(const std::vector<ApplyItem>& items,
+                                                      std::int64_t run_id,
+                                                      const std::string& owner) {
+    std::vector<Result<ApplyResult>> out;
+    out.reserve(items.size());
+    for (const auto& i : items) out.push_back(apply(i.claimed, i.decision, run_id, owner));
+    return out;
+  }
+
   // Releases a claimed order untouched (a merchant stopped, a signal arrived): its schedule and
   // check_attempts stay as they were. A stale lease releases nothing.
   virtual Status release(const Order& claimed, const std::string& owner) = 0;
@@ -123,6 +142,8 @@ class DiscrepancyStore {
 // when written by a merchant's own endpoint: DESIGN.md §4).
 struct StoredNotification {
   std::int64_t id = 0;
+  std::string mch_id;        // the row's parsed columns (advisory, like everything but raw_body)
+  std::string out_trade_no;
   std::string raw_body;
   std::string body_sha256;
   std::string verdict;  // empty when NULL
@@ -137,6 +158,21 @@ class NotificationStore {
   // oldest first. The caller re-parses and re-verifies raw_body (service/notification_verifier.h).
   virtual Result<std::vector<StoredNotification>> forOrder(const std::string& mch_id,
                                                            const std::string& out_trade_no) = 0;
+  // The same for many orders at once (a claimed batch): each order's rows oldest first, each
+  // row with its mch_id/out_trade_no set. Default: forOrder() per order.
+  virtual Result<std::vector<StoredNotification>> forOrders(const std::vector<OrderKey>& orders) {
+    std::vector<StoredNotification> out;
+    for (const auto& k : orders) {
+      auto rows = forOrder(k.mch_id, k.out_trade_no);
+      if (!rows) return rows.status();
+      for (auto& n : *rows) {
+        n.mch_id = k.mch_id;
+        n.out_trade_no = k.out_trade_no;
+        out.push_back(std::move(n));
+      }
+    }
+    return out;
+  }
 };
 
 // A bill_file row (DESIGN.md §4): one per distinct downloaded bill.

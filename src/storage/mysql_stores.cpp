@@ -6,6 +6,9 @@
 #include <Poco/Nullable.h>
 #include <Poco/Process.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "storage/database.h"
 
 namespace wx {
@@ -95,6 +98,45 @@ std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
   return out;
 }
 
+// Inside the batch's transaction: the order_transition rows of the written orders, in as few
+// multi-row INSERTs as possible (Poco's use(vector) would run one statement per row).
+void insertTransitions(Poco::Data::Session& s, const std::vector<OrderStore::ApplyItem>& items,
+                       std::vector<std::optional<ApplyResult>>& written, std::int64_t run_id) {
+  constexpr std::size_t kRowsPerInsert = 500;
+  struct Row {
+    std::int64_t order_id;
+    std::string from, to, source, evidence;
+    Nullable<std::int64_t> run;
+  };
+  std::vector<Row> rows;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!written[i]) continue;
+    for (const auto& t : items[i].decision.transitions) {
+      rows.push_back({items[i].claimed.id, orderStateName(t.from), orderStateName(t.to),
+                      transitionSourceName(t.source), t.evidence.substr(0, 2000),
+                      run_id > 0 ? Nullable<std::int64_t>(run_id) : Nullable<std::int64_t>()});
+      ++written[i]->transitions;
+    }
+  }
+  // rows is complete: the bindings below refer to its elements, which no longer move.
+  for (std::size_t from = 0; from < rows.size(); from += kRowsPerInsert) {
+    const std::size_t to = std::min(rows.size(), from + kRowsPerInsert);
+    std::string sql =
+        "INSERT INTO order_transition (order_id, from_state, to_state, source, run_id, evidence, "
+        "at) VALUES ";
+    for (std::size_t r = from; r < to; ++r) sql += r == from ? "(?,?,?,?,?,?,NOW(3))" : ",(?,?,?,?,?,?,NOW(3))";
+    Poco::Data::Statement ins(s);
+    ins << sql;
+    for (std::size_t r = from; r < to; ++r) {
+      Row& row = rows[r];
+      ins, use(row.order_id), use(row.from), use(row.to), use(row.source), use(row.run),
+          use(row.evidence);
+    }
+    ins.execute();
+  }
+}
+
+}  // namespace
 
 const char* runKindName(RunKind k) {
   switch (k) {
@@ -248,22 +290,28 @@ Result<std::vector<Order>> MySqlOrderStore::load(const std::vector<std::int64_t>
 
 Result<ApplyResult> MySqlOrderStore::apply(const Order& o, const Decision& d, std::int64_t run_id,
                                            const std::string& owner) {
-  ApplyResult result;
+  return std::move(applyBatch({ApplyItem{o, d}}, run_id, owner).front());
+}
+
+std::vector<Result<ApplyResult>> MySqlOrderStore::applyBatch(const std::vector<ApplyItem>& items,
+                                                             std::int64_t run_id,
+                                                             const std::string& owner) {
+  std::vector<std::size_t> by_id(items.size());
+  for (std::size_t i = 0; i < by_id.size(); ++i) by_id[i] = i;
+  std::sort(by_id.begin(), by_id.end(), [&](std::size_t a, std::size_t b) {
+    return items[a].claimed.id < items[b].claimed.id;
+  });
+  std::vector<std::optional<ApplyResult>> written;  // per item; empty: the fence refused it
   Status st = db_.run("apply", [&](Poco::Data::Session& s) {
-    result = ApplyResult{};
-    std::string state = orderStateName(d.finalState().value_or(o.state));
-    Nullable<std::string> txn = d.set_transaction_id ? Nullable<std::string>(*d.set_transaction_id)
-                                                     : Nullable<std::string>();
-    Nullable<std::string> paid = sqlTime(d.set_paid_at);
-    Nullable<std::string> next = sqlTime(d.next_check_at);
-    int attempts = d.check_attempts;
-    Nullable<std::string> confirm = sqlTime(d.close_confirm_at);
-    Nullable<std::string> not_exist = sqlTime(d.not_exist_first_at);
-    std::int64_t id = o.id, version = o.version, generation = o.lease_generation;
-    std::string lease_owner = owner;
-    Poco::Data::Statement upd(s);
+    written.assign(items.size(), std::nullopt);
+    std::string state, lease_owner = owner;
+    Nullable<std::string> txn, paid, next, confirm, not_exist;
+    int attempts = 0;
+    std::int64_t id = 0, version = 0, generation = 0;
     // Compare-and-set: the version we read, our lease generation, our unexpired lease
-    // (RELIABILITY.md invariants 4 and 10). transaction_id, once set, never changes.
+    // (RELIABILITY.md invariants 4 and 10). transaction_id, once set, never changes. Prepared
+    // once; each execute() binds the variables' current values.
+    Poco::Data::Statement upd(s);
     upd << "UPDATE merchant_order SET state = ?, transaction_id = COALESCE(transaction_id, ?), "
            "paid_at = COALESCE(?, paid_at), next_check_at = ?, check_attempts = ?, "
            "close_confirm_at = ?, not_exist_first_at = ?, lease_owner = NULL, lease_until = NULL, "
@@ -272,31 +320,53 @@ Result<ApplyResult> MySqlOrderStore::apply(const Order& o, const Decision& d, st
            "AND lease_until >= NOW(3)",
         use(state), use(txn), use(paid), use(next), use(attempts), use(confirm), use(not_exist),
         use(id), use(version), use(generation), use(lease_owner);
-    if (upd.execute() != 1) {
-      throw DbError(Status::aborted("order " + o.out_trade_no +
+    for (std::size_t i : by_id) {
+      const Order& o = items[i].claimed;
+      const Decision& d = items[i].decision;
+      state = orderStateName(d.finalState().value_or(o.state));
+      txn = d.set_transaction_id ? Nullable<std::string>(*d.set_transaction_id)
+                                 : Nullable<std::string>();
+      paid = sqlTime(d.set_paid_at);
+      next = sqlTime(d.next_check_at);
+      attempts = d.check_attempts;
+      confirm = sqlTime(d.close_confirm_at);
+      not_exist = sqlTime(d.not_exist_first_at);
+      id = o.id;
+      version = o.version;
+      generation = o.lease_generation;
+      // 0 rows: a stale lease or a concurrent change. Nothing was written for this order, and
+      // nothing more will be; the others go on.
+      if (upd.execute() == 1) written[i] = ApplyResult{};
+    }
+    insertTransitions(s, items, written, run_id);
+    for (std::size_t i : by_id) {
+      if (!written[i]) continue;
+      const Order& o = items[i].claimed;
+      const Decision& d = items[i].decision;
+      ApplyResult& result = *written[i];
+      for (const auto& f : d.findings) {
+        if (upsertFinding(s, f, run_id)) {
+          ++result.discrepancies_new;
+          if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
+          result.new_kinds.push_back(f.kind);
+        }
+      }
+      for (const auto& r : d.resolves) autoResolve(s, o.mch_id, o.out_trade_no, r, run_id);
+    }
+  });
+  std::vector<Result<ApplyResult>> out;
+  out.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!st.isOk()) {
+      out.push_back(st);
+    } else if (written[i]) {
+      out.push_back(std::move(*written[i]));
+    } else {
+      out.push_back(Status::aborted("order " + items[i].claimed.out_trade_no +
                                     ": lease lost or changed concurrently; nothing written"));
     }
-    for (const auto& t : d.transitions) {
-      std::string from = orderStateName(t.from), to = orderStateName(t.to);
-      std::string source = transitionSourceName(t.source);
-      std::string evidence = t.evidence.substr(0, 2000);
-      Nullable<std::int64_t> run = run_id > 0 ? Nullable<std::int64_t>(run_id) : Nullable<std::int64_t>();
-      s << "INSERT INTO order_transition (order_id, from_state, to_state, source, run_id, evidence, at) "
-           "VALUES (?, ?, ?, ?, ?, ?, NOW(3))",
-          use(id), use(from), use(to), use(source), use(run), use(evidence), now;
-      ++result.transitions;
-    }
-    for (const auto& f : d.findings) {
-      if (upsertFinding(s, f, run_id)) {
-        ++result.discrepancies_new;
-        if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
-        result.new_kinds.push_back(f.kind);
-      }
-    }
-    for (const auto& r : d.resolves) autoResolve(s, o.mch_id, o.out_trade_no, r, run_id);
-  });
-  if (!st.isOk()) return st;
-  return result;
+  }
+  return out;
 }
 
 Status MySqlOrderStore::release(const Order& o, const std::string& owner) {

@@ -15,6 +15,12 @@ class MySqlOrderStore final : public OrderStore {
   Result<std::vector<Order>> claimDue(const ClaimRequest& request) override;
   Result<ApplyResult> apply(const Order& claimed, const Decision& decision, std::int64_t run_id,
                             const std::string& owner) override;
+  // One transaction for the batch: per order (in id order, so concurrent batches lock rows in
+  // the same order) the fenced UPDATE, prepared once and executed per order, then one
+  // multi-row INSERT of all transitions and the discrepancy upserts of the orders written.
+  std::vector<Result<ApplyResult>> applyBatch(const std::vector<ApplyItem>& items,
+                                              std::int64_t run_id,
+                                              const std::string& owner) override;
   Status release(const Order& claimed, const std::string& owner) override;
   Result<std::vector<Order>> peekDue(const ClaimRequest& request, std::int64_t after_id) override;
   Result<std::int64_t> countDueUnmanaged(const std::vector<std::string>& managed) override;

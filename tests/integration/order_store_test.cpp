@@ -5,11 +5,14 @@
 
 #include <Poco/Data/Session.h>
 
+#include <algorithm>
 #include <future>
+#include <map>
 #include <set>
 
 #include "storage/database.h"
 #include "storage/migrations.h"
+#include "storage/mysql_notification_reader.h"
 #include "storage/mysql_stores.h"
 #include "support/test_db.h"
 
@@ -285,4 +288,147 @@ TEST_CASE("claimByIds/claimByKeys claim named orders whatever their schedule, sk
   REQUIRE(by_id->size() == 1);
   CHECK(by_id->front().id == finished->front().id);
   CHECK(by_id->front().lease_generation == finished->front().lease_generation + 1);
+}
+
+TEST_CASE("a batched apply fences each order alone: stale ones write nothing, the others land",
+          "[store]") {
+  Fixture fx;
+  fx.addOrders(6);
+  MySqlOrderStore store(*fx.db);
+  ClaimRequest r;
+  r.owner = "A";
+  r.limit = 6;
+  r.mch_ids = {"10000100"};
+  auto a = store.claimDue(r);
+  REQUIRE(a.isOk());
+  REQUIRE(a->size() == 6);
+  const std::vector<Order> o = *a;  // in id order
+
+  // o[2]: A's lease expired and B reclaimed it (generation 2). o[4]: changed concurrently.
+  fx.tdb.session() << "UPDATE merchant_order SET lease_until = NOW(3) - INTERVAL 1 SECOND "
+                      "WHERE id = " + std::to_string(o[2].id),
+      now;
+  r.owner = "B";
+  auto b = store.claimDue(r);
+  REQUIRE(b.isOk());
+  REQUIRE(b->size() == 1);
+  REQUIRE(b->front().id == o[2].id);
+  fx.tdb.session() << "UPDATE merchant_order SET version = version + 1 WHERE id = " +
+                          std::to_string(o[4].id),
+      now;
+
+  // Different decisions, so that each execution of the shared UPDATE binds other values
+  // (NULL and not NULL alternating).
+  std::vector<Decision> d(6);
+  d[0] = paid(o[0]);
+  d[1].next_check_at = *parseUtcSql("2030-01-01 00:00:00");
+  d[1].check_attempts = 2;
+  d[1].outcome = "unknown";
+  d[2] = paid(o[2]);
+  d[2].findings.push_back(finding("stale", "stale"));
+  d[3] = paid(o[3]);
+  d[3].transitions.push_back({OrderState::kSuccess, OrderState::kRefund, TransitionSource::kQuery,
+                              "trade_state=REFUND"});
+  d[4] = paid(o[4]);
+  d[5].transitions.push_back({o[5].state, OrderState::kReview, TransitionSource::kQuery,
+                              "total_fee=999"});
+  Finding mismatch = finding("101", "999");
+  mismatch.out_trade_no = o[5].out_trade_no;
+  d[5].findings.push_back(mismatch);
+  d[5].outcome = "review";
+
+  // Handed over out of id order: the store sorts, the results follow the items.
+  const std::vector<std::size_t> order = {5, 2, 0, 4, 1, 3};
+  std::vector<OrderStore::ApplyItem> items;
+  for (std::size_t i : order) items.push_back({o[i], d[i]});
+  auto results = store.applyBatch(items, 0, "A");
+  REQUIRE(results.size() == 6);
+  std::map<std::size_t, Result<ApplyResult>*> by_order;
+  for (std::size_t k = 0; k < order.size(); ++k) by_order.emplace(order[k], &results[k]);
+  for (std::size_t i : {2u, 4u}) {
+    INFO("order " << i);
+    REQUIRE_FALSE(by_order.at(i)->isOk());
+    CHECK(by_order.at(i)->status().code() == StatusCode::kAborted);
+  }
+  for (std::size_t i : {0u, 1u, 3u, 5u}) {
+    INFO("order " << i);
+    REQUIRE(by_order.at(i)->isOk());
+    CHECK((*by_order.at(i))->transitions == static_cast<int>(d[i].transitions.size()));
+  }
+  CHECK((*by_order.at(5))->discrepancies_new == 1);
+
+  auto where = [](const Order& x) { return " WHERE id = " + std::to_string(x.id); };
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[0]) +
+                 " AND state = 'SUCCESS' AND lease_owner IS NULL AND version = 1 AND "
+                 "transaction_id = '4200" + std::to_string(o[0].id) +
+                 "' AND paid_at IS NOT NULL AND next_check_at IS NULL") == 1);
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[1]) +
+                 " AND state = 'NOTPAY' AND lease_owner IS NULL AND version = 1 AND "
+                 "transaction_id IS NULL AND paid_at IS NULL AND check_attempts = 2 AND "
+                 "next_check_at = '2030-01-01 00:00:00'") == 1);
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[3]) +
+                 " AND state = 'REFUND' AND version = 1") == 1);
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[5]) +
+                 " AND state = 'REVIEW' AND version = 1") == 1);
+  // The stale and the changed order: untouched, B's lease intact.
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[2]) +
+                 " AND state = 'NOTPAY' AND version = 0 AND lease_owner = 'B' AND "
+                 "lease_generation = 2") == 1);
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[4]) +
+                 " AND state = 'NOTPAY' AND version = 1 AND lease_owner = 'A'") == 1);
+  // Transitions: exactly those of the written orders, in their order.
+  CHECK(fx.count("SELECT COUNT(*) FROM order_transition") == 4);
+  CHECK(fx.count("SELECT COUNT(*) FROM order_transition WHERE order_id IN (" +
+                 std::to_string(o[2].id) + "," + std::to_string(o[4].id) + ")") == 0);
+  CHECK(fx.count("SELECT COUNT(*) FROM order_transition t1 JOIN order_transition t2 ON "
+                 "t1.order_id = t2.order_id AND t1.id < t2.id WHERE t1.to_state = 'SUCCESS' AND "
+                 "t2.to_state = 'REFUND' AND t1.order_id = " + std::to_string(o[3].id)) == 1);
+  // Findings: the written order's, not the stale one's.
+  CHECK(fx.count("SELECT COUNT(*) FROM discrepancy WHERE out_trade_no = '" + o[5].out_trade_no +
+                 "' AND status = 'OPEN'") == 1);
+  CHECK(fx.count("SELECT COUNT(*) FROM discrepancy WHERE local_value = 'stale'") == 0);
+
+  // B, the current owner, still writes its order.
+  auto ok = store.apply(b->front(), paid(b->front()), 0, "B");
+  REQUIRE(ok.isOk());
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order" + where(o[2]) + " AND state = 'SUCCESS'") ==
+        1);
+}
+
+TEST_CASE("notifications of a batch: one read returns each asked order's rows, oldest first",
+          "[store]") {
+  Fixture fx;
+  auto s = fx.tdb.session();
+  auto add = [&](const std::string& mch, const std::string& no, const std::string& body) {
+    s << "INSERT INTO payment_notification (mch_id, out_trade_no, raw_body, body_sha256) VALUES "
+         "('" + mch + "', '" + no + "', " + body + ", REPEAT('a', 64))",
+        now;
+  };
+  add("10000100", "N1", "'<xml>first</xml>'");
+  add("10000100", "N3", "'<xml>other</xml>'");   // not asked for
+  add("10000200", "N1", "'<xml>m2</xml>'");      // same number, another merchant
+  add("10000100", "N1", "X'3C786D6C3E00FF3C2F786D6C3E'");  // bytes kept as they are
+  MySqlNotificationReader reader(*fx.db);
+  auto rows = reader.forOrders({{"10000100", "N1"}, {"10000100", "N2"}, {"10000200", "N1"}});
+  REQUIRE(rows.isOk());
+  REQUIRE(rows->size() == 3);
+  std::vector<std::string> got;
+  for (const auto& n : *rows) got.push_back(n.mch_id + "/" + n.out_trade_no + "/" + n.raw_body);
+  CHECK(std::count(got.begin(), got.end(), "10000200/N1/<xml>m2</xml>") == 1);
+  std::vector<const StoredNotification*> n1;
+  for (const auto& n : *rows) {
+    if (n.mch_id == "10000100") n1.push_back(&n);
+  }
+  REQUIRE(n1.size() == 2);
+  CHECK(n1[0]->raw_body == "<xml>first</xml>");
+  CHECK(n1[1]->raw_body == std::string("<xml>\0\xff</xml>", 13));
+  CHECK(n1[0]->id < n1[1]->id);
+  // The one-order read is the same read.
+  auto one = reader.forOrder("10000100", "N1");
+  REQUIRE(one.isOk());
+  REQUIRE(one->size() == 2);
+  CHECK(one->at(1).raw_body == n1[1]->raw_body);
+  auto none = reader.forOrders({{"10000100", "N2"}});
+  REQUIRE(none.isOk());
+  CHECK(none->empty());
 }
