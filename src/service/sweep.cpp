@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/test_hooks.h"
+#include "service/prefetched_notifications.h"
 
 namespace wx {
 
@@ -69,17 +70,30 @@ std::string SweepSummary::render() const {
   return os.str();
 }
 
+namespace {
+// Decisions written per transaction (OrderStore::applyBatch), and how long the writer waits for
+// a fuller batch once one decision is pending: a decision waits at most that long (plus the
+// write in progress) before its order's lease is released.
+constexpr std::size_t kWriteBatch = 64;
+constexpr std::size_t kMaxWriteBatch = 256;
+constexpr std::chrono::milliseconds kWriteLinger{20};
+}  // namespace
+
 struct Sweep::Impl {
   Impl(SweepDeps d, SweepOptions o)
       : deps(d),
         opt(std::move(o)),
-        checker(deps.notifications, deps.client, deps.clock, opt.merchants, opt.policy),
+        notes(deps.notifications),
+        checker(notes, deps.client, deps.clock, opt.merchants, opt.policy),
         rng(opt.seed) {
     for (const auto& m : opt.merchants) merchants.emplace(m.mch_id, m);
   }
 
   SweepDeps deps;
   SweepOptions opt;
+  // The claimed batch's notification rows, read in one query by the claiming thread; the
+  // checker's per-order read takes them from memory.
+  PrefetchedNotifications notes;
   OrderChecker checker;
   std::map<std::string, MerchantConfig> merchants;
   std::string owner;
@@ -90,6 +104,14 @@ struct Sweep::Impl {
   std::deque<Order> queue;
   bool no_more = false;
   int busy = 0;
+  // Decisions waiting for the writer thread (real run only).
+  struct PendingWrite {
+    Order order;
+    Decision decision;
+  };
+  std::deque<PendingWrite> writes;
+  std::condition_variable write_cv;
+  bool no_more_writes = false;
   std::mt19937_64 rng;
   SweepSummary sum;
   std::int64_t claimed = 0;
@@ -116,6 +138,8 @@ struct Sweep::Impl {
 
   void process(const Order& o, const std::atomic<bool>& stop);
   void record(const Order& o, const Decision& d);
+  void writer();
+  void account(const Order& o, const Result<ApplyResult>& r, const Decision& d);
   void worker(const std::atomic<bool>& stop);
   void progress();
 };
@@ -206,8 +230,43 @@ void Sweep::Impl::record(const Order& o, const Decision& d) {
     }
     return;
   }
-  auto r = deps.orders.apply(o, d, sum.run_id, owner);
-  std::lock_guard<std::mutex> lock(mu);
+  // Written by the writer thread, with other orders' decisions in one transaction: this worker
+  // goes on with the next order at once.
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    writes.push_back(PendingWrite{o, d});
+  }
+  write_cv.notify_one();
+}
+
+void Sweep::Impl::writer() {
+  std::unique_lock<std::mutex> lock(mu);
+  for (;;) {
+    write_cv.wait(lock, [&] { return !writes.empty() || no_more_writes; });
+    if (writes.empty()) return;
+    // Linger briefly for a fuller batch: fewer transactions for the same orders.
+    write_cv.wait_for(lock, kWriteLinger,
+                      [&] { return writes.size() >= kWriteBatch || no_more_writes; });
+    std::vector<PendingWrite> batch;
+    while (!writes.empty() && batch.size() < kMaxWriteBatch) {
+      batch.push_back(std::move(writes.front()));
+      writes.pop_front();
+    }
+    lock.unlock();
+    std::vector<OrderStore::ApplyItem> items;
+    items.reserve(batch.size());
+    for (const auto& w : batch) items.push_back({w.order, w.decision});
+    const std::vector<Result<ApplyResult>> results =
+        deps.orders.applyBatch(items, sum.run_id, owner);
+    lock.lock();
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      account(batch[i].order, results[i], batch[i].decision);
+    }
+  }
+}
+
+// With mu held: one written (or refused) decision in the summary.
+void Sweep::Impl::account(const Order& o, const Result<ApplyResult>& r, const Decision& d) {
   if (!r) {
     if (r.status().code() == StatusCode::kAborted) {
       // A stale lease or a concurrent change: nothing was written; the order's current owner
@@ -300,6 +359,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(workers));
   for (int i = 0; i < workers; ++i) pool.emplace_back([&] { s.worker(stop); });
+  std::thread writer([&] { s.writer(); });
 
   std::int64_t after_id = 0;  // dry-run keyset
   std::set<std::int64_t> seen;
@@ -357,6 +417,13 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
       }
     }
     if (fresh.empty()) break;
+    std::vector<OrderKey> keys;
+    keys.reserve(fresh.size());
+    for (const auto& o : fresh) keys.push_back({o.mch_id, o.out_trade_no});
+    if (Status p = s.notes.prefetch(keys); !p.isOk()) {
+      // Each order then reads its own (and fails alone, as without the prefetch).
+      logWarning("sweep.notifications_prefetch_failed", {{"error", p.message()}});
+    }
     {
       std::lock_guard<std::mutex> lock(s.mu);
       s.claimed += static_cast<std::int64_t>(fresh.size());
@@ -384,6 +451,12 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     s.progress();
   }
   for (auto& t : pool) t.join();
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.no_more_writes = true;
+  }
+  s.write_cv.notify_all();
+  writer.join();
 
   SweepSummary& sum = s.sum;
   sum.interrupted = stop.load();
