@@ -15,8 +15,14 @@ SystemSleeper& SystemSleeper::instance() {
   return sleeper;
 }
 
+namespace {
+double burstAt(double rate_per_s) {
+  return std::max(1.0, rate_per_s * std::chrono::duration<double>(TokenBucket::kBurst).count());
+}
+}  // namespace
+
 TokenBucket::TokenBucket(double rate_per_s, TimePoint now)
-    : rate_(rate_per_s), tokens_(std::max(1.0, rate_per_s)), last_(now) {}
+    : rate_(rate_per_s), tokens_(burstAt(rate_per_s)), last_(now) {}
 
 void TokenBucket::refill(TimePoint now) {
   if (now <= last_) return;  // a clock stepping back refills nothing
@@ -24,8 +30,7 @@ void TokenBucket::refill(TimePoint now) {
   const TimePoint split = std::clamp(throttled_until_, last_, now);
   const double slow_s = std::chrono::duration<double>(split - last_).count();
   const double fast_s = std::chrono::duration<double>(now - split).count();
-  const double burst = std::max(1.0, rateAt(now));
-  tokens_ = std::min(burst, tokens_ + slow_s * rate_ / 2 + fast_s * rate_);
+  tokens_ = std::min(burstAt(rateAt(now)), tokens_ + slow_s * rate_ / 2 + fast_s * rate_);
   last_ = now;
 }
 
@@ -40,7 +45,7 @@ Millis TokenBucket::reserve(TimePoint now) {
 void TokenBucket::throttle(TimePoint now, Millis window) {
   refill(now);
   throttled_until_ = std::max(throttled_until_, now + window);
-  tokens_ = std::min(tokens_, std::max(1.0, rateAt(now)));
+  tokens_ = std::min(tokens_, burstAt(rateAt(now)));
 }
 
 RequestLimiter::RequestLimiter(const Clock& clock, Sleeper& sleeper, int max_in_flight)

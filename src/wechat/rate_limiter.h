@@ -1,6 +1,9 @@
 // Request pacing for WeChat calls (DESIGN.md §8 "QPS rule", RELIABILITY.md invariant 17):
-// a token bucket per merchant at `qps` (one second of burst), halved for 60 s after a
-// FREQUENCY_LIMITED answer, plus a process-wide cap of `max_in_flight` concurrent requests.
+// a token bucket per merchant at `qps` with a burst of 50 ms worth of tokens (at least one),
+// halved for 60 s after a FREQUENCY_LIMITED answer, plus a process-wide cap of `max_in_flight`
+// concurrent requests. The small burst keeps every one-second window within 1.05 x qps: with a
+// second of burst, the first second could send 2 x qps, and a server counting requests per
+// second (WeChat, wxpay-sim) answers FREQUENCY_LIMITED, which halves the rate for a minute.
 // Time comes from a Clock and waiting goes through a Sleeper, so unit tests use a ManualClock and
 // a fake Sleeper that advances it: they never sleep.
 #pragma once
@@ -30,6 +33,8 @@ class SystemSleeper final : public Sleeper {
 // A reservation-based token bucket. Not thread-safe by itself (RequestLimiter locks it).
 class TokenBucket {
  public:
+  static constexpr Millis kBurst{50};  // tokens kept at most: this long at the rate (>= 1)
+
   explicit TokenBucket(double rate_per_s, TimePoint now);
   // Takes one token (possibly borrowed from the future) and returns how long the caller must
   // wait before using it: 0 when one was available.

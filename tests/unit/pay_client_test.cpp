@@ -3,6 +3,7 @@
 // downloadbill body classification, and the rate limiter on a fake clock (never sleeps).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -899,16 +900,17 @@ TEST_CASE("downloadbill: request fields", "[pay_client]") {
   CHECK(coded.answer.result.error_code == "20002");
 }
 
-TEST_CASE("token bucket: qps with one second of burst, on a fake clock", "[pay_client][rate]") {
+TEST_CASE("token bucket: qps with 50 ms of burst (at least one token), on a fake clock",
+          "[pay_client][rate]") {
   ManualClock clock(TimePoint(Millis(0)));
   FakeSleeper sleeper(clock);
   RequestLimiter limiter(clock, sleeper, 4);
   for (int i = 0; i < 10; ++i) (void)limiter.acquire("m1", 5);
-  // Five tokens at once, then one every 200 ms.
+  // One token at once (50 ms at 5/s is less than one), then one every 200 ms.
   REQUIRE(sleeper.waits.size() == 10);
-  for (int i = 0; i < 5; ++i) CHECK(sleeper.waits[i] == Millis(0));
-  for (int i = 5; i < 10; ++i) CHECK(sleeper.waits[i] == Millis(200));
-  CHECK(clock.now() == TimePoint(Millis(1000)));
+  CHECK(sleeper.waits[0] == Millis(0));
+  for (int i = 1; i < 10; ++i) CHECK(sleeper.waits[i] == Millis(200));
+  CHECK(clock.now() == TimePoint(Millis(1800)));
   CHECK(limiter.inFlight() == 0);  // permits released
 
   // Another merchant has its own bucket.
@@ -929,6 +931,32 @@ TEST_CASE("token bucket: qps with one second of burst, on a fake clock", "[pay_c
   for (int i = 0; i < 8; ++i) (void)limiter.acquire("m1", 5);
   CHECK(sleeper.waits.at(0) == Millis(0));
   CHECK(sleeper.waits.back() == Millis(200));
+}
+
+TEST_CASE("token bucket: no one-second window gets more than 1.05 x qps", "[pay_client][rate]") {
+  // A server counting requests per second (WeChat, wxpay-sim's qps_cap) answers
+  // FREQUENCY_LIMITED above its cap; a second of burst would allow 2 x qps in the first second.
+  for (int qps : {1000, 100, 7}) {
+    INFO("qps " << qps);
+    ManualClock clock(TimePoint(Millis(0)));
+    FakeSleeper sleeper(clock);
+    RequestLimiter limiter(clock, sleeper, 1);
+    std::vector<TimePoint> sent;
+    for (int i = 0; i < 3 * qps; ++i) {
+      (void)limiter.acquire("m1", qps);
+      sent.push_back(clock.now());
+      // Callers come back late now and then, once after a long pause (the bucket refills).
+      if (i % 97 == 0) clock.advance(Millis(7));
+      if (i == qps) clock.advance(Millis(1500));
+    }
+    std::size_t most = 0;
+    for (std::size_t a = 0, b = 0; b < sent.size(); ++b) {
+      while (sent[b] - sent[a] >= Millis(1000)) ++a;
+      most = std::max(most, b - a + 1);
+    }
+    CHECK(static_cast<double>(most) <= std::max(1.05 * qps, qps + 1.0));
+    CHECK(static_cast<double>(most) >= 0.95 * qps);  // and the rate is really used
+  }
 }
 
 TEST_CASE("pay client: FREQUENCY_LIMITED halves the merchant's rate", "[pay_client][rate]") {
@@ -954,8 +982,9 @@ TEST_CASE("pay client: requests are paced at the merchant's qps", "[pay_client][
   for (int i = 0; i < 6; ++i) h.transport.pushBody(signedXml(paidFields()));
   const TimePoint start = h.clock.now();
   for (int i = 0; i < 6; ++i) CHECK(h.query(m).kind == AnswerKind::kDefinitive);
-  // 2 at once, then one per 500 ms: 2 s of (fake) waiting, no real sleep.
-  CHECK(h.clock.now() - start == Millis(2000));
+  // 1 at once (50 ms of burst is less than one token), then one per 500 ms: 2.5 s of (fake)
+  // waiting, no real sleep.
+  CHECK(h.clock.now() - start == Millis(2500));
 }
 
 TEST_CASE("pay client: at most max_in_flight requests at once", "[pay_client][rate]") {
