@@ -100,8 +100,13 @@ struct Sweep::Impl {
   std::chrono::steady_clock::time_point started;
 
   std::mutex mu;  // guards everything below
-  std::condition_variable cv;
+  // Separate wake-ups, so that no event wakes every thread: work_cv wakes workers (orders
+  // queued, or no more coming); room_cv wakes the claiming thread (the queue fell below
+  // low_water, or the last busy worker finished).
+  std::condition_variable work_cv;
+  std::condition_variable room_cv;
   std::deque<Order> queue;
+  std::size_t low_water = 0;
   bool no_more = false;
   int busy = 0;
   // Decisions waiting for the writer thread (real run only).
@@ -232,11 +237,15 @@ void Sweep::Impl::record(const Order& o, const Decision& d) {
   }
   // Written by the writer thread, with other orders' decisions in one transaction: this worker
   // goes on with the next order at once.
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu);
     writes.push_back(PendingWrite{o, d});
+    // The writer waits for a first decision, then lingers for a full batch: only those two
+    // moments need it awake.
+    wake = writes.size() == 1 || writes.size() == kWriteBatch;
   }
-  write_cv.notify_one();
+  if (wake) write_cv.notify_one();
 }
 
 void Sweep::Impl::writer() {
@@ -290,15 +299,17 @@ void Sweep::Impl::account(const Order& o, const Result<ApplyResult>& r, const De
 void Sweep::Impl::worker(const std::atomic<bool>& stop) {
   for (;;) {
     Order o;
+    bool room = false;
     {
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return !queue.empty() || no_more; });
+      work_cv.wait(lock, [&] { return !queue.empty() || no_more; });
       if (queue.empty()) return;
       o = std::move(queue.front());
       queue.pop_front();
       ++busy;
+      room = queue.size() < low_water;
     }
-    cv.notify_all();  // room in the queue for the next claim
+    if (room) room_cv.notify_one();  // the claiming thread may fetch the next batch
     try {
       process(o, stop);
     } catch (const std::exception& e) {
@@ -307,11 +318,13 @@ void Sweep::Impl::worker(const std::atomic<bool>& stop) {
       std::lock_guard<std::mutex> lock(mu);
       ++sum.store_failures;
     }
+    bool idle = false;
     {
       std::lock_guard<std::mutex> lock(mu);
       --busy;
+      idle = busy == 0 && queue.empty();
     }
-    cv.notify_all();
+    if (idle) room_cv.notify_one();
   }
 }
 
@@ -356,6 +369,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
 
   const int workers = std::max(1, s.opt.workers);
   const int batch = s.opt.batch_size > 0 ? s.opt.batch_size : std::max(20, 2 * workers);
+  s.low_water = static_cast<std::size_t>(batch / 2);
   std::vector<std::thread> pool;
   pool.reserve(static_cast<std::size_t>(workers));
   for (int i = 0; i < workers; ++i) pool.emplace_back([&] { s.worker(stop); });
@@ -369,9 +383,9 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     {
       // Keep at most one batch waiting: queued orders spend their lease doing nothing.
       std::unique_lock<std::mutex> lock(s.mu);
-      s.cv.wait_for(lock, std::chrono::milliseconds(200),
-                    [&] { return static_cast<int>(s.queue.size()) < batch / 2 || stop.load(); });
-      if (static_cast<int>(s.queue.size()) >= batch / 2) {
+      s.room_cv.wait_for(lock, std::chrono::milliseconds(200),
+                         [&] { return s.queue.size() < s.low_water || stop.load(); });
+      if (s.queue.size() >= s.low_water) {
         lock.unlock();
         if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {
           s.progress();
@@ -429,7 +443,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
       s.claimed += static_cast<std::int64_t>(fresh.size());
       for (auto& o : fresh) s.queue.push_back(std::move(o));
     }
-    s.cv.notify_all();
+    s.work_cv.notify_all();
     if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(1)) {
       s.progress();
       last_progress = std::chrono::steady_clock::now();
@@ -439,11 +453,11 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     std::unique_lock<std::mutex> lock(s.mu);
     s.no_more = true;
   }
-  s.cv.notify_all();
+  s.work_cv.notify_all();
   // Wait for the workers, with progress on the way (each releases what it may not start).
   for (;;) {
     std::unique_lock<std::mutex> lock(s.mu);
-    if (s.cv.wait_for(lock, std::chrono::seconds(1),
+    if (s.room_cv.wait_for(lock, std::chrono::seconds(1),
                       [&] { return s.queue.empty() && s.busy == 0; })) {
       break;
     }
