@@ -7,6 +7,7 @@
 #include <Poco/Process.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "storage/database.h"
@@ -23,11 +24,6 @@ const char* const kOrderColumns =
     "CAST(paid_at AS CHAR), CAST(created_at AS CHAR), CAST(expire_at AS CHAR), "
     "CAST(next_check_at AS CHAR), check_attempts, lease_generation, version, "
     "CAST(close_confirm_at AS CHAR), CAST(not_exist_first_at AS CHAR)";
-
-Nullable<std::string> sqlTime(const std::optional<TimePoint>& t) {
-  if (!t) return Nullable<std::string>();
-  return Nullable<std::string>(formatUtcSql(*t));
-}
 
 std::optional<TimePoint> timeAt(Poco::Data::RecordSet& rs, std::size_t col, std::size_t row) {
   const Poco::Dynamic::Var& v = rs.value(col, row);
@@ -96,6 +92,92 @@ std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
     out.push_back(std::move(o));
   }
   return out;
+}
+
+// SQL literal of a time we formatted ourselves, or NULL.
+std::string timeLiteral(const std::optional<TimePoint>& t) {
+  return t ? "'" + formatUtcSql(*t) + "'" : std::string("NULL");
+}
+
+// Inside the batch's transaction, the compare-and-set of every order (RELIABILITY.md invariants 4
+// and 10) in two statements whatever the batch size:
+// 1. lock the batch's rows (FOR UPDATE, in id order) and read their fence: version, lease
+//    generation, and whether our lease is still ours and unexpired. A locking read sees the
+//    latest committed row, and the lock keeps it so until COMMIT. An order whose fence differs
+//    from what it was claimed with is left alone (written[i] stays empty): nothing is written
+//    for it, and the others go on.
+// 2. one UPDATE of exactly the orders that passed, each with its own values, repeating the
+//    fence in its WHERE; the row count must be their number (else nothing is committed).
+// transaction_id, once set, never changes (COALESCE); it is the only value from outside, so it
+// is bound, never spliced.
+void fenceAndUpdate(Poco::Data::Session& s, const std::vector<OrderStore::ApplyItem>& items,
+                    const std::vector<std::size_t>& by_id, const std::string& owner,
+                    std::vector<std::optional<ApplyResult>>& written) {
+  std::vector<std::int64_t> ids;
+  for (std::size_t i : by_id) ids.push_back(items[i].claimed.id);
+  std::string lease_owner = owner;
+  std::vector<std::int64_t> row_ids, versions, generations, ours;
+  s << "SELECT id, version, lease_generation, "
+       "COALESCE(lease_owner = ? AND lease_until >= NOW(3), 0) FROM merchant_order "
+       "WHERE id IN (" + idList(ids) + ") ORDER BY id FOR UPDATE",
+      use(lease_owner), into(row_ids), into(versions), into(generations), into(ours), now;
+  std::map<std::int64_t, std::size_t> row_of;
+  for (std::size_t r = 0; r < row_ids.size(); ++r) row_of[row_ids[r]] = r;
+  std::vector<std::size_t> pass;  // item indexes, in id order
+  for (std::size_t i : by_id) {
+    const Order& o = items[i].claimed;
+    auto it = row_of.find(o.id);
+    if (it == row_of.end()) continue;
+    const std::size_t r = it->second;
+    if (versions[r] != o.version || generations[r] != o.lease_generation || ours[r] != 1) continue;
+    row_of.erase(it);  // the same order twice in a batch: only the first may write
+    pass.push_back(i);
+  }
+  if (pass.empty()) return;
+
+  std::string when_state, when_txn, when_paid, when_next, when_attempts, when_confirm,
+      when_not_exist, fence, pass_ids;
+  std::vector<std::string> txns;  // bound by reference: complete before binding
+  for (std::size_t i : pass) {
+    const Order& o = items[i].claimed;
+    const Decision& d = items[i].decision;
+    const std::string when = " WHEN " + std::to_string(o.id) + " THEN ";
+    when_state += when + "'" + orderStateName(d.finalState().value_or(o.state)) + "'";
+    if (d.set_transaction_id) {
+      when_txn += when + "?";
+      txns.push_back(*d.set_transaction_id);
+    }
+    if (d.set_paid_at) when_paid += when + timeLiteral(d.set_paid_at);
+    when_next += when + timeLiteral(d.next_check_at);
+    when_attempts += when + std::to_string(d.check_attempts);
+    when_confirm += when + timeLiteral(d.close_confirm_at);
+    when_not_exist += when + timeLiteral(d.not_exist_first_at);
+    fence += (fence.empty() ? "" : " OR ") + std::string("(id = ") + std::to_string(o.id) +
+             " AND version = " + std::to_string(o.version) +
+             " AND lease_generation = " + std::to_string(o.lease_generation) + ")";
+    pass_ids += (pass_ids.empty() ? "" : ",") + std::to_string(o.id);
+  }
+  std::string sql = "UPDATE merchant_order SET state = CASE id" + when_state + " END";
+  if (!when_txn.empty()) {
+    sql += ", transaction_id = COALESCE(transaction_id, CASE id" + when_txn + " END)";
+  }
+  if (!when_paid.empty()) sql += ", paid_at = COALESCE(CASE id" + when_paid + " END, paid_at)";
+  sql += ", next_check_at = CASE id" + when_next + " END, check_attempts = CASE id" +
+         when_attempts + " END, close_confirm_at = CASE id" + when_confirm +
+         " END, not_exist_first_at = CASE id" + when_not_exist +
+         " END, lease_owner = NULL, lease_until = NULL, version = version + 1 WHERE id IN (" +
+         pass_ids + ") AND lease_owner = ? AND lease_until >= NOW(3) AND (" + fence + ")";
+  Poco::Data::Statement upd(s);
+  upd << sql;
+  for (auto& t : txns) upd.addBind(use(t));
+  upd.addBind(use(lease_owner));
+  const std::size_t updated = upd.execute();
+  if (updated != pass.size()) {
+    // The rows are locked by this transaction: only a bug gets here. Commit nothing.
+    throw DbError(Status::internal("apply: " + std::to_string(updated) + " of " +
+                                   std::to_string(pass.size()) + " fenced orders updated"));
+  }
+  for (std::size_t i : pass) written[i] = ApplyResult{};
 }
 
 // Inside the batch's transaction: the order_transition rows of the written orders, in as few
@@ -304,40 +386,7 @@ std::vector<Result<ApplyResult>> MySqlOrderStore::applyBatch(const std::vector<A
   std::vector<std::optional<ApplyResult>> written;  // per item; empty: the fence refused it
   Status st = db_.run("apply", [&](Poco::Data::Session& s) {
     written.assign(items.size(), std::nullopt);
-    std::string state, lease_owner = owner;
-    Nullable<std::string> txn, paid, next, confirm, not_exist;
-    int attempts = 0;
-    std::int64_t id = 0, version = 0, generation = 0;
-    // Compare-and-set: the version we read, our lease generation, our unexpired lease
-    // (RELIABILITY.md invariants 4 and 10). transaction_id, once set, never changes. Prepared
-    // once; each execute() binds the variables' current values.
-    Poco::Data::Statement upd(s);
-    upd << "UPDATE merchant_order SET state = ?, transaction_id = COALESCE(transaction_id, ?), "
-           "paid_at = COALESCE(?, paid_at), next_check_at = ?, check_attempts = ?, "
-           "close_confirm_at = ?, not_exist_first_at = ?, lease_owner = NULL, lease_until = NULL, "
-           "version = version + 1 "
-           "WHERE id = ? AND version = ? AND lease_generation = ? AND lease_owner = ? "
-           "AND lease_until >= NOW(3)",
-        use(state), use(txn), use(paid), use(next), use(attempts), use(confirm), use(not_exist),
-        use(id), use(version), use(generation), use(lease_owner);
-    for (std::size_t i : by_id) {
-      const Order& o = items[i].claimed;
-      const Decision& d = items[i].decision;
-      state = orderStateName(d.finalState().value_or(o.state));
-      txn = d.set_transaction_id ? Nullable<std::string>(*d.set_transaction_id)
-                                 : Nullable<std::string>();
-      paid = sqlTime(d.set_paid_at);
-      next = sqlTime(d.next_check_at);
-      attempts = d.check_attempts;
-      confirm = sqlTime(d.close_confirm_at);
-      not_exist = sqlTime(d.not_exist_first_at);
-      id = o.id;
-      version = o.version;
-      generation = o.lease_generation;
-      // 0 rows: a stale lease or a concurrent change. Nothing was written for this order, and
-      // nothing more will be; the others go on.
-      if (upd.execute() == 1) written[i] = ApplyResult{};
-    }
+    fenceAndUpdate(s, items, by_id, owner, written);
     insertTransitions(s, items, written, run_id);
     for (std::size_t i : by_id) {
       if (!written[i]) continue;
