@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Sweep benchmark (issue 5): `wxrecon sweep` over 20,000 due orders (70% paid at the simulator,
 # 20% open unpaid, 10% expired unpaid) against wxpay-sim with 50 ms +- 20 ms latency and a QPS
-# cap of 1,100, wechat.qps = 1000, max_in_flight = 64, db.pool_size = 16; then the claim+load
-# cost (the real MySqlOrderStore::claimDue, batches of 128 = the sweep's batch for 64 in flight)
-# and the rows the claim's queries examine, before and after 1,000,000 finished (SUCCESS)
-# orders are added to the same table.
+# cap of 1,100, wechat.qps = 1000, max_in_flight = 64, db.pool_size at its default (4: the sweep
+# uses about three: claims, the batched writer, releases); then the claim+load cost (the real
+# MySqlOrderStore::claimDue, batches of 128 = the sweep's batch for 64 in flight) and the rows
+# the claim's queries examine, before and after 1,000,000 finished (SUCCESS) orders are added to
+# the same table.
 # Its own MariaDB (tests/lib/mariadb.sh, temp dir, free port) and its own simulator, both stopped
 # at the end. Prints "<name> <value> <unit>" lines with the targets next to them; figures are
 # never asserted. Usage: sweep.sh BENCH_BINARY [ORDERS] [HISTORY_ROWS]
@@ -65,7 +66,6 @@ port = $port
 user = root
 database = wxbench
 password_env = WXBENCH_DB_PASSWORD
-pool_size = 16
 
 [wechat]
 base_url = $sim_url
