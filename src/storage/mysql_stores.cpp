@@ -94,6 +94,8 @@ std::vector<Order> readOrders(Poco::Data::Session& s, const std::string& where,
   return out;
 }
 
+namespace {
+
 // SQL literal of a time we formatted ourselves, or NULL.
 std::string timeLiteral(const std::optional<TimePoint>& t) {
   return t ? "'" + formatUtcSql(*t) + "'" : std::string("NULL");
