@@ -1,11 +1,13 @@
 #include "sim/sim_control.h"
 
+#include <Poco/Base64Decoder.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
 #include <chrono>
+#include <iterator>
 #include <set>
 #include <sstream>
 
@@ -231,6 +233,7 @@ ControlResponse ControlApi::handle(const std::string& method, const std::string&
       return r;
     }
     if (path == "/sim/generate" && method == "POST") return generate(body);
+    if (path == "/sim/bills/override" && method == "POST") return billOverride(body);
     if (path == "/sim/healthz") {
       ControlResponse r;
       r.body = "{\"ok\":true}";
@@ -429,6 +432,46 @@ ControlResponse ControlApi::generate(const std::string& text) {
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
             .count());
   return json(200, o);
+}
+
+ControlResponse ControlApi::billOverride(const std::string& text) {
+  auto b = Body::parse(text, {"mch_id", "date", "body_base64", "raw", "error", "error_code"});
+  if (!b) return error(400, b.status().message());
+  auto mch = b->str("mch_id", true);
+  auto date = b->str("date", true);
+  auto body64 = b->str("body_base64");
+  auto raw = b->boolean("raw");
+  auto err = b->str("error");
+  auto code = b->str("error_code");
+  for (const Status& s :
+       {mch.status(), date.status(), body64.status(), raw.status(), err.status(), code.status()}) {
+    if (!s.isOk()) return error(400, s.message());
+  }
+  if (state_.merchant(*mch) == nullptr) return error(400, "unknown mch_id " + *mch);
+  auto day = parseDay(*date);
+  if (!day) return error(400, "\"date\": " + day.status().message());
+  if (b->has("body_base64") == !err->empty()) {
+    return error(400, "give exactly one of \"body_base64\" and \"error\"");
+  }
+  BillOverride o;
+  o.raw = *raw;
+  o.error = *err;
+  o.error_code = *code;
+  if (b->has("body_base64")) {
+    try {
+      std::istringstream in(*body64);
+      Poco::Base64Decoder decoder(in);
+      o.body.assign(std::istreambuf_iterator<char>(decoder), std::istreambuf_iterator<char>());
+    } catch (const Poco::Exception& e) {
+      return error(400, "\"body_base64\": not base64: " + e.displayText());
+    }
+  }
+  Object j;
+  j.set("mch_id", *mch);
+  j.set("date", formatIsoDate(*day));
+  j.set("bytes", o.body.size());
+  state_.setBillOverride(*mch, *day, std::move(o));
+  return json(200, j);
 }
 
 ControlResponse ControlApi::ordersCsv(const std::map<std::string, std::string>& query) {

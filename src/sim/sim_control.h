@@ -2,6 +2,11 @@
 // Times are ISO-8601 UTC ("2024-05-01T08:35:41Z", optional .mmm); money is integer fen.
 // Errors are {"error": "..."} with 400 (bad request), 404 (no such order), 409 (state forbids it,
 // or an out_trade_no held by several merchants without "mch_id").
+//
+// POST /sim/bills/override {"mch_id","date", "body_base64" [,"raw":true] | "error" [,"error_code"]}
+// makes /pay/downloadbill answer that merchant's day with the given bill bytes (gzipped when the
+// request asks tar_type=GZIP, verbatim with "raw") or the given error envelope, whatever the
+// clock, until /sim/reset; for the bill corpus tests (RELIABILITY.md T12).
 #pragma once
 
 #include <functional>
@@ -44,6 +49,7 @@ class ControlApi {
                               const std::string& body);
   ControlResponse clock(const std::string& method, const std::string& body);
   ControlResponse generate(const std::string& body);
+  ControlResponse billOverride(const std::string& body);
   ControlResponse ordersCsv(const std::map<std::string, std::string>& query);
   ControlResponse notifications(const std::map<std::string, std::string>& query);
   ControlResponse stats();

@@ -496,6 +496,19 @@ BillSource SimState::billSource(const std::string& mch_id, const CivilDate& day)
   return src;
 }
 
+void SimState::setBillOverride(const std::string& mch_id, const CivilDate& day, BillOverride o) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bill_overrides_[{mch_id, daysFromCivil(day)}] = std::move(o);
+}
+
+std::optional<BillOverride> SimState::billOverride(const std::string& mch_id,
+                                                   const CivilDate& day) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = bill_overrides_.find({mch_id, daysFromCivil(day)});
+  if (it == bill_overrides_.end()) return std::nullopt;
+  return it->second;
+}
+
 void SimState::reset() {
   std::lock_guard<std::mutex> lock(mu_);
   orders_.clear();
@@ -503,6 +516,7 @@ void SimState::reset() {
   by_transaction_.clear();
   by_refund_.clear();
   generated_.clear();
+  bill_overrides_.clear();
   txn_seq_ = 0;
   refund_seq_ = 0;
 }

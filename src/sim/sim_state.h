@@ -135,6 +135,15 @@ struct BillSource {
   std::vector<Gen> generated;
 };
 
+// A test's answer for one merchant's downloadbill of one Beijing day (POST /sim/bills/override),
+// instead of the bill generated from the ground truth: either bill bytes or an error envelope.
+struct BillOverride {
+  std::string body;   // the bill bytes (plain text unless `raw`)
+  bool raw = false;   // true: `body` is answered verbatim (never gzipped), e.g. a corrupt gzip
+  std::string error;  // non-empty: answer return_code=FAIL with this return_msg instead
+  std::string error_code;
+};
+
 enum class CloseOutcome { kClosed, kNotExist, kPaid, kAlreadyClosed, kTooEarly };
 
 class SimState {
@@ -177,6 +186,10 @@ class SimState {
   Status generate(const GenerateSpec& spec);
   BillSource billSource(const std::string& mch_id, const CivilDate& beijing_day) const;
 
+  // Replaces the bill of (mch_id, day) until reset(); nullopt: none set.
+  void setBillOverride(const std::string& mch_id, const CivilDate& day, BillOverride o);
+  std::optional<BillOverride> billOverride(const std::string& mch_id, const CivilDate& day) const;
+
   void reset();
 
  private:
@@ -199,6 +212,7 @@ class SimState {
     std::set<std::uint64_t> masked;
   };
   std::map<std::pair<std::string, std::int64_t>, GenEntry> generated_;  // (mch, day number)
+  std::map<std::pair<std::string, std::int64_t>, BillOverride> bill_overrides_;
   std::uint64_t txn_seq_ = 0;
   std::uint64_t refund_seq_ = 0;
 };

@@ -309,3 +309,60 @@ TEST_CASE("sim: a generated day: bill totals add up, CSV export, queries, determ
       R"({"mch_id":"10000100","date":"2024-04-20","rows":10000,"seed":43,"refund_ratio":0.1})");
   CHECK(bill(twin, "20240420").body != r.body);
 }
+
+TEST_CASE("sim: /sim/bills/override answers one merchant-day with given bytes or an error",
+          "[integration][sim]") {
+  SimProcess sim;
+  makeSampleDay(sim);
+  sim.controlJson("POST", "/sim/clock", R"({"now":"2024-05-02T02:00:00Z"})");
+  const std::string text = "交易时间,x\n`a,`b\n";  // any bytes: the sim does not check them
+  // base64 of `text` and of a non-gzip, non-text byte string.
+  const std::string text64 = "5Lqk5piT5pe26Ze0LHgKYGEsYGIK", raw64 = "H4sA/wA=";
+  sim.controlJson("POST", "/sim/bills/override",
+                  R"({"mch_id":"10000100","date":"2024-05-01","body_base64":")" + text64 + "\"}");
+  CHECK(bill(sim, "20240501").body == text);
+  CHECK(gunzip(bill(sim, "20240501", "", "GZIP").body) == text);
+  // Another day and another merchant keep their generated answers.
+  CHECK(bill(sim, "20240430").body.find("No Bill Exist") != std::string::npos);
+
+  sim.controlJson(
+      "POST", "/sim/bills/override",
+      R"({"mch_id":"10000100","date":"20240501","body_base64":")" + raw64 + R"(","raw":true})");
+  const std::string raw_expected("\x1f\x8b\x00\xff\x00", 5);
+  CHECK(bill(sim, "20240501", "", "GZIP").body == raw_expected);
+  CHECK(bill(sim, "20240501").body == raw_expected);
+
+  sim.controlJson("POST", "/sim/bills/override",
+                  R"({"mch_id":"10000100","date":"2024-05-01","error":"No Bill Exist",)"
+                  R"("error_code":"20002"})");
+  CHECK(bill(sim, "20240501", "", "GZIP").body ==
+        "<xml><error_code><![CDATA[20002]]></error_code><return_code><![CDATA[FAIL]]>"
+        "</return_code><return_msg><![CDATA[No Bill Exist]]></return_msg></xml>");
+  // Even before 10:00 Beijing the override answers (it replaces the day's whole answer).
+  sim.controlJson("POST", "/sim/clock", R"({"now":"2024-05-01T15:00:00Z"})");
+  CHECK(bill(sim, "20240501").body.find("No Bill Exist") != std::string::npos);
+
+  // Bad requests name what is wrong.
+  const struct {
+    const char* body;
+    const char* error;
+  } bad[] = {
+      {R"({"mch_id":"10000100","date":"2024-05-01"})", "exactly one"},
+      {R"({"mch_id":"10000100","date":"2024-05-01","body_base64":"","error":"x"})", "exactly one"},
+      {R"({"mch_id":"99","date":"2024-05-01","error":"x"})", "unknown mch_id"},
+      {R"({"mch_id":"10000100","date":"2024-02-30","error":"x"})", "date"},
+      {R"({"mch_id":"10000100","date":"2024-05-01","body_base64":"%%%"})", "base64"},
+      {R"({"mch_id":"10000100","date":"2024-05-01","error":"x","oops":1})", "oops"},
+  };
+  for (const auto& b : bad) {
+    INFO(b.body);
+    auto r = sim.control("POST", "/sim/bills/override", b.body);
+    CHECK(r.status == 400);
+    CHECK(r.body.find(b.error) != std::string::npos);
+  }
+
+  // /sim/reset forgets the override: the day is generated from ground truth again.
+  sim.controlJson("POST", "/sim/reset");
+  sim.controlJson("POST", "/sim/clock", R"({"now":"2024-05-02T02:00:00Z"})");
+  CHECK(bill(sim, "20240501").body.find("No Bill Exist") != std::string::npos);
+}
