@@ -8,7 +8,7 @@
 
 #include <sys/stat.h>
 
-#include "support/sweep_env.h"
+#include "integration/bill_env.h"
 
 using namespace wx;
 using namespace wx::test;
@@ -16,62 +16,6 @@ using Catch::Matchers::Contains;
 using namespace Poco::Data::Keywords;
 
 namespace {
-
-struct BillEnv : SweepEnv {
-  CivilDate day;
-  BillEnv() : SweepEnv(options()) {
-    day = addDays(beijingDate(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())), -3);
-  }
-  static SweepEnvOptions options() {
-    SweepEnvOptions o;
-    o.extra_ini = "\n[bill]\narchive_dir = " + archiveRoot() + "\n[reports]\ndir = " +
-                  archiveRoot() + "-reports\n";
-    return o;
-  }
-  static std::string archiveRoot() {
-    static const std::string root = "/tmp/wxrecon-bill-test-" + std::to_string(::getpid());
-    return root;
-  }
-  // Seconds from now to Beijing `hh:mm` of `d`.
-  int at(const CivilDate& d, int hh, int mm) const {
-    const auto t = beijingDayStart(d) + std::chrono::minutes(hh * 60 + mm);
-    const auto now = std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
-    return static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(t - now).count());
-  }
-  // An order created the hour before day `d` on both sides (local: unless `local` is false),
-  // paid at the sim at Beijing `hh:mm` of `d`.
-  void paidAtSim(const std::string& no, std::int64_t fee, const CivilDate& d, int hh, int mm,
-                 bool local = true) {
-    order(0, no, fee, at(d, 0, 0) - 3600, 7 * 86400, true);
-    if (!local) deleteLocal(no);
-    sim().controlJson("POST", "/sim/orders/" + no + "/pay",
-                      R"({"mch_id":")" + merchant(0).mch_id + R"(","notify":"lose","paid_at":")" +
-                          isoIn(at(d, hh, mm)) + R"("})");
-  }
-  void deleteLocal(const std::string& no) {
-    db().session() << "DELETE FROM merchant_order WHERE out_trade_no = '" + no + "'", now;
-  }
-  // A local order in `state` paid at `hh:mm` of `d` (no sim counterpart unless made).
-  void localPaid(const std::string& no, std::int64_t fee, const CivilDate& d, int hh, int mm,
-                 const std::string& state = "SUCCESS") {
-    localOrder(merchant(0).mch_id, appid(0), no, fee, at(d, 0, 0) - 3600, 7 * 86400, state);
-    db().session() << "UPDATE merchant_order SET transaction_id = 'LOCALTXN" + no +
-                          "', paid_at = NOW(3) + INTERVAL " + std::to_string(at(d, hh, mm)) +
-                          " SECOND WHERE out_trade_no = '" + no + "'",
-        now;
-  }
-  ProcessResult bill(std::vector<std::string> extra = {}) {
-    extra.insert(extra.begin(), {"bill", "--date", formatIsoDate(day), "--mch", merchant(0).mch_id});
-    return wxrecon(extra);
-  }
-  std::vector<std::string> discrepancies() {
-    std::vector<std::string> out;
-    db().session() << "SELECT CONCAT(kind, ':', COALESCE(out_trade_no, ''), ':', status) FROM "
-                      "discrepancy ORDER BY kind, out_trade_no",
-        into(out), now;
-    return out;
-  }
-};
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
