@@ -27,7 +27,7 @@ std::int64_t downloads(BillEnv& env) {
 
 TEST_CASE("bill: a merchant-day locked by another session is skipped, exit 1, says so",
           "[bill][integration]") {
-  BillEnv env;
+  BillEnv env(8);  // a day of its own (bill_env.h)
   env.paidAtSim("M1", 100, env.day, 12, 0);
   auto side = env.db().session();
   const std::string lock = "wxrecon-bill-" + env.merchant(0).mch_id + "-" + formatIsoDate(env.day);
@@ -56,7 +56,7 @@ TEST_CASE(
     "bill from the archive (redownload = false): reused with its sha256 checked; a "
     "tampered file is refused",
     "[bill][integration]") {
-  BillEnv env;
+  BillEnv env(9);  // a day of its own (bill_env.h)
   env.paidAtSim("M1", 100, env.day, 12, 0);
   auto swept = env.sweep();
   REQUIRE(swept.exit_code == 0);

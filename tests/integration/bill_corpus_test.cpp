@@ -72,7 +72,7 @@ std::string replaceAll(std::string s, const std::string& from, const std::string
 
 TEST_CASE("bill corpus (T12): each fixture classified correctly by wxrecon bill",
           "[bill][integration][corpus]") {
-  BillEnv env;
+  BillEnv env(4);  // a day of its own (bill_env.h)
   const CivilDate d = env.day;
   const std::string dtext = formatIsoDate(d), d1text = formatIsoDate(addDays(d, 1));
   for (const CorpusCase& c : kCases) {
@@ -116,7 +116,11 @@ TEST_CASE("bill corpus (T12): each fixture classified correctly by wxrecon bill"
       std::string error;
       s << "SELECT COALESCE(error, '') FROM bill_file", into(error), now;
       CHECK_FALSE(error.empty());
-      CHECK(env.count("SELECT COUNT(*) FROM bill_day") == 0);
+      // The day is saved (its page shows the rejection) with nothing concluded.
+      CHECK(env.count("SELECT COUNT(*) FROM bill_day") == 1);
+      CHECK(env.count("SELECT COUNT(*) FROM bill_day WHERE bill_status = 'REJECTED' AND "
+                      "local_count = 0 AND matched_count = 0 AND bill_count = 0 AND "
+                      "unmatched_local_count = 0 AND unmatched_bill_count = 0") == 1);
     }
     if (status == "OK" && c.plant) {
       std::int64_t local = 0, local_amount = 0, matched = 0, matched_amount = 0, bill_count = 0,
@@ -147,7 +151,7 @@ TEST_CASE(
     "bill: a rejected bill exits 3 with BILL_TOTALS_MISMATCH only, and a later good copy "
     "of the same day is reconciled",
     "[bill][integration][corpus]") {
-  BillEnv env;
+  BillEnv env(5);  // a day of its own (bill_env.h)
   const CivilDate d = env.day;
   const std::string dtext = formatIsoDate(d);
   env.localPaid("ORD0001", 600, d, 8, 35, "SUCCESS", 41, "4200000001202405010000000001");

@@ -1,7 +1,7 @@
 // The environment of the `wxrecon bill` tests (bill_command_test, bill_corpus_test,
 // bill_timezone_test, bill_money_test): SweepEnv (fresh database, real wxpay-sim on the real
-// clock, the real binary) plus [bill]/[reports] sections and helpers for a Beijing day D = 3 days
-// ago, so D and D+1 are both downloadable at any hour.
+// clock, the real binary) plus [bill]/[reports] sections and helpers for a Beijing day D (3 days
+// ago unless given), so D and D+1 are both downloadable at any hour.
 //
 //   BillEnv env;
 //   env.paidAtSim("M1", 100, env.day, 0, 30);       // both sides; paid at the sim 00:30 Beijing
@@ -32,9 +32,12 @@ inline std::string billFixture(const std::string& name) {
 
 struct BillEnv : SweepEnv {
   CivilDate day;
-  BillEnv() : SweepEnv(options()) {
-    day = addDays(
-        beijingDate(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())), -3);
+  // GET_LOCK('wxrecon-bill-<mch>-<date>') is server-wide and ctest runs test cases in parallel
+  // on one MariaDB: test cases that may overlap reconcile different days (2..91 days ago).
+  explicit BillEnv(int days_ago = 3) : SweepEnv(options()) {
+    day =
+        addDays(beijingDate(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())),
+                -days_ago);
   }
   static SweepEnvOptions options() {
     SweepEnvOptions o;
