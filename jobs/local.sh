@@ -3,11 +3,10 @@
 # as root: installs what is missing, builds, starts a private MariaDB under .local/ (own
 # datadir, socket and port; no system service) and wxpay-sim on loopback, creates a clean
 # database, migrates it (twice: the second is a no-op), seeds the Beijing day before yesterday
-# in both (two merchants, MD5 and HMAC), runs `wxrecon sweep`, and shows what it decided. Each
-# run starts clean and gives the same result; everything it started is stopped on exit.
-#
-# wxrecon notify-server runs too, receiving the simulator's notifications. Steps that later work
-# adds are listed at the end as pending: `wxrecon bill` for that day, and the report paths.
+# in both (300 orders over two merchants, MD5 and HMAC), lets wxrecon notify-server receive the
+# simulator's notifications, runs `wxrecon sweep`, then `wxrecon bill` for that day, and prints
+# what happened, the discrepancies, the day's totals and the report paths. Each run starts clean
+# and gives the same result; everything it started is stopped on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -122,54 +121,76 @@ ctl() { curl -fsS -X "$1" "$sim$2" -H 'Content-Type: application/json' ${3:+-d "
 # Beijing "today" computed explicitly (UTC+8), whatever TZ this machine has.
 day=$(date -u -d "@$(( $(date -u +%s) + 8 * 3600 - 2 * 86400 ))" +%Y-%m-%d)
 day_start_utc=$(date -u -d "$day 00:00:00 UTC - 8 hours" +%s)
-echo "== seeding Beijing day $day (2 merchants x 20 orders)"
+per_merchant=150
+echo "== seeding Beijing day $day (2 merchants x $per_merchant orders)"
 seed_sql=$local_dir/seed.sql
 : >"$seed_sql"
+# What order i of each merchant is (deterministic):
+#   i = 2  paid; the genuine notification and a forged copy (wrong key) are both posted
+#   i = 6  paid with another amount than the order's (amount mismatch)
+#   i = 8  paid, notification lost, then refunded
+#   i = 16 closed locally (the app gave up on it), yet paid at WeChat: paid after close
+#   i % 25 = 7   unpaid: expires, the sweep closes it
+#   i % 50 = 9   never created at WeChat (unifiedorder failed)
+#   i % 10 in 0,1  paid, notification lost (the sweep finds the payment)
+#   otherwise      paid, notification delivered (notify-server stores and confirms it)
+kind_of() {
+  local i=$1
+  case $i in 2) echo forge; return ;; 6) echo amount; return ;; 8) echo refund; return ;;
+             16) echo closed_paid; return ;; esac
+  if [ $(( i % 25 )) = 7 ]; then echo unpaid
+  elif [ $(( i % 50 )) = 9 ]; then echo never
+  elif [ $(( i % 10 )) -le 1 ]; then echo lose
+  else echo deliver; fi
+}
 # Pass "db" writes the merchant's orders first (as the app would, before paying), pass "sim"
 # then creates and pays them at WeChat, which sends the notifications.
 seed_pass() {
-  local pass=$1 m mch appid i no fee created created_iso expire_iso paid_iso kind
+  local pass=$1 m mch appid i no fee created created_iso expire_iso paid_iso kind state
   for m in 1900000101:wxlocal0000shopa01 1900000102:wxlocal0000shopb01; do
     mch=${m%%:*}; appid=${m##*:}
-    for i in $(seq 0 19); do
-      no="L${mch: -1}$(printf '%03d' "$i")"
+    for i in $(seq 0 $(( per_merchant - 1 ))); do
+      no="L${mch: -1}$(printf '%04d' "$i")"
       fee=$(( 100 + i * 37 ))
-      created=$(( day_start_utc + 3600 + i * 2400 ))          # spread over the day
+      created=$(( day_start_utc + 600 + i * 540 ))            # spread over the day
+      kind=$(kind_of "$i")
       if [ "$pass" = db ]; then
-        echo "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, created_at, expire_at)
-              VALUES ('$mch', '$appid', '$no', $fee, '$(date -u -d "@$created" '+%F %T')',
-                      '$(date -u -d "@$(( created + 1800 ))" '+%F %T')');" >>"$seed_sql"
+        state=NOTPAY; [ "$kind" = closed_paid ] && state=CLOSED
+        echo "('$mch', '$appid', '$no', $fee, '$(date -u -d "@$created" '+%F %T')',
+               '$(date -u -d "@$(( created + 1800 ))" '+%F %T')', '$state')," >>"$seed_sql"
         continue
       fi
+      [ "$kind" = never ] && continue
       created_iso=$(date -u -d "@$created" +%Y-%m-%dT%H:%M:%SZ)
       expire_iso=$(date -u -d "@$(( created + 1800 ))" +%Y-%m-%dT%H:%M:%SZ)
       paid_iso=$(date -u -d "@$(( created + 60 ))" +%Y-%m-%dT%H:%M:%SZ)
-      kind=$(( i % 10 ))
-      [ "$kind" = 9 ] && continue                              # never created at WeChat
       ctl POST /sim/orders "{\"mch_id\":\"$mch\",\"appid\":\"$appid\",\"out_trade_no\":\"$no\",
         \"total_fee\":$fee,\"created_at\":\"$created_iso\",\"time_expire\":\"$expire_iso\",
         \"notify_url\":\"$notify_url\"}"
       case $kind in
-        7) ;;                                                  # unpaid: expires, gets closed
-        6) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_fee\":$(( fee + 1 )),\"paid_at\":\"$paid_iso\"}" ;;
-        0|1|8) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_at\":\"$paid_iso\"}" ;;
-        2) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"forge\",\"paid_at\":\"$paid_iso\"}" ;;
+        unpaid) ;;
+        amount) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_fee\":$(( fee + 1 )),\"paid_at\":\"$paid_iso\"}" ;;
+        lose|refund) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"lose\",\"paid_at\":\"$paid_iso\"}" ;;
+        forge) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"forge\",\"paid_at\":\"$paid_iso\"}" ;;
         *) ctl POST "/sim/orders/$no/pay" "{\"mch_id\":\"$mch\",\"notify\":\"deliver\",\"paid_at\":\"$paid_iso\"}" ;;
       esac
-      if [ "$kind" = 8 ]; then
+      if [ "$kind" = refund ]; then
         ctl POST "/sim/orders/$no/refund" "{\"mch_id\":\"$mch\",\"refund_fee\":$fee}"
       fi
     done
   done
 }
 seed_pass db
-sql wxrecon_local <"$seed_sql"
+{ echo "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, created_at, expire_at, state) VALUES"
+  sed '$ s/,$/;/' "$seed_sql"; } | sql wxrecon_local
 seed_pass sim
 # Notifications went out while the orders were being paid; notify-server confirms each accepted
 # one with an orderquery. Wait until it has, so every run shows the same split.
-for _ in $(seq 1 100); do
+for _ in $(seq 1 150); do
   pending=$(sql -N wxrecon_local -e "SELECT
-      (SELECT COUNT(DISTINCT mch_id, out_trade_no) FROM payment_notification WHERE verdict = 'ACCEPTED')
+      (SELECT COUNT(DISTINCT n.mch_id, n.out_trade_no) FROM payment_notification n
+         JOIN merchant_order o ON o.mch_id = n.mch_id AND o.out_trade_no = n.out_trade_no
+        WHERE n.verdict = 'ACCEPTED' AND o.state <> 'CLOSED')
     - (SELECT COUNT(*) FROM order_transition WHERE source = 'notify')")
   [ "$pending" = 0 ] && break
   sleep 0.2
@@ -184,26 +205,45 @@ set +e
 build/wxrecon sweep --config "$local_dir/wxrecon.ini"
 sweep_rc=$?
 set -e
-echo "(sweep exit code $sweep_rc: 0 done, 3 new HIGH discrepancies — the seeded amount mismatch)"
-echo "== orders by state after the sweep"
+echo "(sweep exit code $sweep_rc: 0 done, 3 new HIGH discrepancies — the seeded amount mismatches)"
+echo "== wxrecon bill --date $day"
+set +e
+build/wxrecon bill --config "$local_dir/wxrecon.ini" --date "$day"
+bill_rc=$?
+set -e
+echo "(bill exit code $bill_rc: 0 done, 3 new HIGH discrepancies — the orders paid after local close)"
+echo "== orders by state"
 sql -t wxrecon_local -e "SELECT mch_id, state, COUNT(*) AS orders FROM merchant_order
                          GROUP BY mch_id, state ORDER BY mch_id, state"
 echo "== open discrepancies"
 sql -t wxrecon_local -e "SELECT kind, severity, mch_id, out_trade_no, local_value, remote_value
-                         FROM discrepancy WHERE status = 'OPEN' ORDER BY id"
+                         FROM discrepancy WHERE status = 'OPEN' ORDER BY kind, mch_id, out_trade_no"
+echo "== day $day, bill vs local (yuan)"
+sql -t wxrecon_local -e "SELECT mch_id, bill_status, matched_count AS matched,
+                                ROUND(local_amount_fen / 100, 2) AS local_total,
+                                ROUND(bill_order_amount_fen / 100, 2) AS bill_total,
+                                ROUND((bill_order_amount_fen - local_amount_fen) / 100, 2) AS difference,
+                                unmatched_local_count AS unmatched_local,
+                                unmatched_bill_count AS unmatched_bill
+                         FROM bill_day WHERE bill_date = '$day' ORDER BY mch_id"
 
 cat <<TXT
 
-== done. Seeded day: $day (Beijing). Per merchant: 12 paid orders -> SUCCESS (notifications
-   delivered for 8, lost for 4, forged copies for 2 besides the genuine one: stored
-   BAD_SIGNATURE, answered FAIL);
-   2 paid with another amount -> REVIEW + AMOUNT_MISMATCH; 2 expired unpaid -> closeorder ->
-   CLOSED; 2 paid and refunded, notification lost -> NOTPAY->SUCCESS->REFUND (two transitions); 2 never created at WeChat
-   stay NOTPAY (ORDERNOTEXIST closes them only after a second answer close_grace_s later).
-   Orders whose notification arrived were confirmed by notify-server (order_transition.source =
-   notify) before the sweep; the sweep found the rest.
-Pending steps, added as their issues land:
-  - wxrecon bill for that day, the summary and the report paths      (issue 7)
+== done. Seeded day: $day (Beijing), $per_merchant orders per merchant (MD5 shop 1900000101,
+   HMAC-SHA256 shop 1900000102). notify-server stored every notification (forged copies as
+   BAD_SIGNATURE, answered FAIL) and confirmed the genuine ones with an orderquery; the sweep
+   found the payments whose notification was lost, closed the expired unpaid orders, refunded
+   the refunded one (NOTPAY->SUCCESS->REFUND) and put the amount mismatches in REVIEW; the bill
+   run matched WeChat's bill against the paid orders and found the orders paid after local
+   close (PAID_AFTER_CLOSE, now REVIEW).
+Reports (open the HTML in a browser; the CSV in Excel):
+TXT
+for mch in 1900000101 1900000102; do
+  echo "   $local_dir/reports/$mch/$day/reconciliation.html"
+  echo "   $local_dir/reports/$mch/$day/reconciliation.csv"
+  echo "   $local_dir/reports/$mch/index.html"
+done
+cat <<TXT
 Config: .local/wxrecon.ini   Database: 127.0.0.1:$port wxrecon_local (stopped on exit)
 TXT
-[ "$sweep_rc" = 0 ] || [ "$sweep_rc" = 3 ]
+{ [ "$sweep_rc" = 0 ] || [ "$sweep_rc" = 3 ]; } && { [ "$bill_rc" = 0 ] || [ "$bill_rc" = 3 ]; }
