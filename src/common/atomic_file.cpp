@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/test_hooks.h"
+
 namespace wx {
 
 namespace {
@@ -70,6 +72,7 @@ Status writeFileAtomically(const std::string& path, std::string_view content) {
     ::unlink(tmp.c_str());
     return st;
   }
+  hooks::crashPoint("report.before_rename");
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     Status st = sysError("cannot rename over", path);
     ::unlink(tmp.c_str());

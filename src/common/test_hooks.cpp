@@ -12,7 +12,6 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -22,7 +21,6 @@ namespace {
 struct Armed {
   std::map<std::string, long, std::less<>> crash_at;  // point -> hit count that kills
   std::map<std::string, long, std::less<>> hits;
-  std::set<std::string, std::less<>> switches;
   std::string log_path;
 };
 
@@ -67,10 +65,6 @@ Armed load() {
     if (!known(name, kCrashPoints) || n < 1) refuse("bad WXRECON_CRASH_POINT item '" + item + "'");
     a.crash_at[name] = n;
   }
-  for (const auto& s : splitComma(std::getenv("WXRECON_TEST_SWITCHES"))) {
-    if (!known(s, kSwitches)) refuse("unknown WXRECON_TEST_SWITCHES item '" + s + "'");
-    a.switches.insert(s);
-  }
   if (const char* p = std::getenv("WXRECON_CRASH_POINT_LOG")) a.log_path = p;
   return a;
 }
@@ -112,11 +106,6 @@ void crashPoint(std::string_view name) {
   if (++a.hits[std::string(name)] >= it->second) ::kill(::getpid(), SIGKILL);
 }
 
-bool testSwitch(std::string_view name) {
-  if (!known(name, kSwitches)) refuse("unknown test switch '" + std::string(name) + "'");
-  std::lock_guard<std::mutex> lock(mu());
-  return armed().switches.count(name) > 0;
-}
 
 }  // namespace wx::hooks
 

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/test_hooks.h"
 #include "net/deadline_http_server.h"
 #include "service/notification_verifier.h"
 #include "service/notify_confirmer.h"
@@ -276,6 +277,7 @@ struct NotifyServer::Impl {
           res.verdict == NotificationVerdict::kMalformed ? "malformed" : "verification failed");
     }
     // Committed: acknowledge (invariant 9), then queue the confirmation.
+    hooks::crashPoint("notify.before_ack");
     answer(resp, HTTPResponse::HTTP_OK, notifySuccessAck());
     ++metrics.acks;
     metrics.observe(SteadyClock::now() - started);

@@ -8,6 +8,7 @@
 #include <map>
 #include <thread>
 
+#include "integration/notify_fixture.h"
 #include "support/invariant_checker.h"
 #include "support/sweep_env.h"
 
@@ -132,3 +133,46 @@ WX_SWEEP_CRASH_TEST("wechat.before_call")
 WX_SWEEP_CRASH_TEST("wechat.after_call")
 WX_SWEEP_CRASH_TEST("db.before_commit")
 WX_SWEEP_CRASH_TEST("db.after_commit")
+
+// T1 for notify-server: killed between COMMIT and the acknowledgement of a genuine
+// notification. The body is stored although WeChat got no answer; WeChat resends, the restarted
+// server acknowledges the copy (the same row: times_received 2), and nothing is lost or doubled.
+TEST_CASE("T1 notify-server killed at notify.before_ack: stored, resent copy acknowledged once",
+          "[chaos][t1]") {
+  wx::test::SimProcess sim;
+  wx::test::TestDatabase db;
+  wx::test::NotifyServerProcess server(sim, db.iniDbSection());
+  server.migrate();
+  auto session = db.session();
+  const auto& shop = sim.merchant(0);
+  const std::string appid = shop.appids.substr(0, shop.appids.find(','));
+  wx::test::createOrder(sim, session, shop.mch_id, appid, "NACK1", 321, "http://127.0.0.1:9/x");
+  sim.controlJson("POST", "/sim/orders/NACK1/pay",
+                  R"({"mch_id":")" + shop.mch_id + R"(","notify":"lose"})");
+  const std::string body = server.body("NACK1");
+  ::setenv("WXRECON_CRASH_POINT", "notify.before_ack:1", 1);
+  server.start();
+  ::unsetenv("WXRECON_CRASH_POINT");
+  bool answered = true;
+  try {
+    (void)server.post(body);
+  } catch (const std::exception&) {
+    answered = false;  // the connection died with the process: no acknowledgement
+  }
+  CHECK_FALSE(answered);
+  for (int i = 0; i < 100 && server.running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK_FALSE(server.running());  // it killed itself
+  server.stop();
+  CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification WHERE "
+                                      "verdict = 'ACCEPTED' AND times_received = 1") == 1);
+  server.start();
+  const auto again = server.post(body);
+  CHECK(again.body == wx::test::notifyAckSuccess());
+  CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification") == 1);
+  CHECK(wx::test::queryCount(session, "SELECT times_received FROM payment_notification") == 2);
+  const auto v = InvariantChecker(db.session()).withSim(sim.url()).check();
+  INFO(InvariantChecker::join(v) << server.logText());
+  CHECK(v.empty());
+}
