@@ -84,6 +84,26 @@ void paidOrders(SweepEnv& env, const std::string& prefix, int n) {
   }
 }
 
+// Claimed (any lease visible; one order may already be done), and a query in flight: the
+// simulator has counted its arrival and holds the answer (the tests set 1.5 s of latency). A
+// lease alone is not enough: a first signal before any call starts releases everything and
+// exits 0 at once.
+bool claimedWithQueryInFlight(SweepEnv& env) {
+  if (!waitFor(env, "SELECT COUNT(*) > 0 FROM merchant_order WHERE lease_owner IS NOT NULL", 1)) {
+    return false;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto queries = [&] {
+    auto e = env.sim().controlJson("GET", "/sim/stats")->getObject("endpoints");
+    auto q = e ? e->getObject("orderquery") : nullptr;
+    return q ? q->getValue<int>("requests") : 0;
+  };
+  while (queries() < 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return queries() >= 1;
+}
+
 }  // namespace
 
 TEST_CASE("sweep exits 1 when WeChat is unreachable for every call; orders only rescheduled",
@@ -148,20 +168,7 @@ TEST_CASE("sweep on SIGTERM: finishes in-flight orders, releases the rest, a rer
   paidOrders(env, "TERM-", 10);
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":400})");
   Background sweep(env, {"sweep"});
-  // Claimed (any lease visible; one order may already be done), and a query in flight: the
-  // simulator has counted its arrival and holds the answer for 1.5 s. (A lease alone is not
-  // enough: a first signal before any call starts releases everything and exits 0 at once.)
-  REQUIRE(waitFor(env, "SELECT COUNT(*) > 0 FROM merchant_order WHERE lease_owner IS NOT NULL", 1));
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  auto queries = [&] {
-    auto e = env.sim().controlJson("GET", "/sim/stats")->getObject("endpoints");
-    auto q = e ? e->getObject("orderquery") : nullptr;
-    return q ? q->getValue<int>("requests") : 0;
-  };
-  while (queries() < 1 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  REQUIRE(queries() >= 1);
+  REQUIRE(claimedWithQueryInFlight(env));
   ::kill(sweep.pid(), SIGTERM);
   const int code = sweep.wait();
   INFO(sweep.out << sweep.err);
@@ -193,20 +200,7 @@ TEST_CASE("sweep: a second signal exits at once, leaving the leases to expire",
   paidOrders(env, "TWICE-", 5);
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":1500})");
   Background sweep(env, {"sweep"});
-  // Claimed (any lease visible; one order may already be done), and a query in flight: the
-  // simulator has counted its arrival and holds the answer for 1.5 s. (A lease alone is not
-  // enough: a first signal before any call starts releases everything and exits 0 at once.)
-  REQUIRE(waitFor(env, "SELECT COUNT(*) > 0 FROM merchant_order WHERE lease_owner IS NOT NULL", 1));
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  auto queries = [&] {
-    auto e = env.sim().controlJson("GET", "/sim/stats")->getObject("endpoints");
-    auto q = e ? e->getObject("orderquery") : nullptr;
-    return q ? q->getValue<int>("requests") : 0;
-  };
-  while (queries() < 1 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  REQUIRE(queries() >= 1);
+  REQUIRE(claimedWithQueryInFlight(env));
   ::kill(sweep.pid(), SIGTERM);
   // Standard signals do not queue: let the first one be taken before sending the second.
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
