@@ -1,6 +1,7 @@
 // `wxrecon bill` end to end: a real wxpay-sim (real clock) serving the day's bill, a fresh
-// MariaDB, the real binary. Day D = 3 days ago (Beijing), so D and D+1 are both downloadable at
-// any hour; D+1 has no trades ("No Bill Exist" = EMPTY, available), so LOCAL_ONLY is decided.
+// MariaDB, the real binary. Day D = 3 days ago (Beijing; the other cases each reconcile a day of
+// their own, as GET_LOCK is server-wide), so D and D+1 are both downloadable at any hour; D+1
+// has no trades ("No Bill Exist" = EMPTY, available), so LOCAL_ONLY is decided.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -122,7 +123,7 @@ TEST_CASE("bill: every bill-side kind planted once is found once; a second run a
 }
 
 TEST_CASE("bill: --dry-run writes only its recon_run row", "[bill][integration]") {
-  BillEnv env;
+  BillEnv env(10);  // a day of its own (bill_env.h)
   env.paidAtSim("UNKNOWN", 120, env.day, 10, 0, /*local=*/false);
   env.paidAtSim("UNFIN", 130, env.day, 11, 0);
   auto r = env.bill({"--dry-run"});
@@ -147,7 +148,7 @@ TEST_CASE("bill: --dry-run writes only its recon_run row", "[bill][integration]"
 
 TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused locally exit 2",
           "[bill][integration]") {
-  BillEnv env;
+  BillEnv env(11);  // a day of its own (bill_env.h)
   auto r = env.bill();
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
@@ -169,7 +170,7 @@ TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused l
 
 TEST_CASE("bill: a failed download exits 1 and is never an empty bill; Bill Creating exits 4",
           "[bill][integration]") {
-  BillEnv env;
+  BillEnv env(12);  // a day of its own (bill_env.h)
   env.localPaid("LONLY", 150, env.day, 14, 0);  // would be LOCAL_ONLY from an empty bill
   env.sim().controlJson("POST", "/sim/faults", R"({"systemerror":1,"endpoints":["downloadbill"]})");
   auto failed = env.bill();
