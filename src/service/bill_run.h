@@ -55,7 +55,7 @@ struct BillRunOptions {
   std::string owner_prefix = "wxrecon";
   std::string params;  // recon_run.params
   std::size_t max_body_bytes = 65536;
-  int page_size = 5000;  // local orders per keyset page
+  int page_size = 20000;  // local orders per keyset page
   // The report seam: called per merchant after its day is committed (real run) or computed
   // (dry run), for OK, EMPTY and REJECTED bills, with the day's totals as written (or as they
   // would be) and, in a dry run, the findings that would open (at most 100,000; a

@@ -230,6 +230,8 @@ class BillStore {
   virtual Status saveDay(const BillDayRecord& day) = 0;
   // Keyset paging over orders with paid_at in [from, to) of one merchant (any state; the
   // caller filters), ordered by (paid_at, id): pass the last order seen (nullptr: start).
+  // Only what the match reads is filled: id, mch_id, out_trade_no, total_fee, state,
+  // transaction_id, paid_at (the other fields keep their defaults).
   virtual Result<std::vector<Order>> paidBetween(const std::string& mch_id, TimePoint from,
                                                  TimePoint to, const Order* after,
                                                  int limit) = 0;

@@ -118,7 +118,35 @@ Result<std::vector<Order>> MySqlBillStore::paidBetween(const std::string& mch_id
              "' AND id > " + std::to_string(after->id) + "))";
   }
   Status st = db_.run("paid-between", [&](Poco::Data::Session& s) {
-    out = readOrders(s, where, " LIMIT " + std::to_string(limit), "paid_at, id");
+    out.clear();
+    std::vector<std::int64_t> ids, fees;
+    std::vector<std::string> nos, states, txns, paid;
+    // FORCE INDEX: for a keyset page MariaDB 10.11 chose `ref` on mch_id alone and filtered
+    // the merchant's whole index from its start, so page k examined k pages (755,030 rows for a
+    // 5,000-row page late in a 1,000,000-order day); forced, it reads the range on
+    // (mch_id, paid_at, id). Only the columns the match needs, extracted in bulk (a RecordSet
+    // of every column cost more client CPU than the rest of the match).
+    s << "SELECT id, out_trade_no, total_fee, state, COALESCE(transaction_id, ''), "
+         "CAST(paid_at AS CHAR) FROM merchant_order FORCE INDEX (idx_order_paid) WHERE " +
+             where + " ORDER BY paid_at, id LIMIT " + std::to_string(limit),
+        into(ids), into(nos), into(fees), into(states), into(txns), into(paid), now;
+    out.resize(ids.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      Order& o = out[i];
+      o.id = ids[i];
+      o.mch_id = mch_id;
+      o.out_trade_no = std::move(nos[i]);
+      o.total_fee = fees[i];
+      auto state = parseOrderState(states[i]);
+      if (!state) {
+        throw DbError(Status::dataLoss("merchant_order.state: " + state.status().message()));
+      }
+      o.state = *state;
+      if (!txns[i].empty()) o.transaction_id = std::move(txns[i]);
+      auto t = parseUtcSql(paid[i]);
+      if (!t) throw DbError(Status::dataLoss("merchant_order.paid_at: " + t.status().message()));
+      o.paid_at = *t;
+    }
   }, {false, 3});
   if (!st.isOk()) return st;
   return out;
