@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -181,6 +182,10 @@ struct BillRun::Impl {
   void reconcile(BillIndex& bill, const std::vector<std::uint64_t>& next_ids, bool next_available,
                  BillIndex& notes);
   void recheck(std::vector<std::pair<OrderKey, BillLine>>& work);
+  // Keyset pages of this merchant's orders paid in [from, to) that count as paid locally
+  // (DESIGN.md §6); false when a page could not be read (logged, counted as a failure).
+  bool forEachPaidLocally(TimePoint from, TimePoint to,
+                          const std::function<void(const Order&)>& fn);
   void finding(Finding f);
   void flushFindings();
   void runMerchant(const MerchantConfig& merchant);
@@ -445,6 +450,25 @@ Status BillRun::Impl::loadNotifications(BillIndex& notes) {
   return Status::ok();
 }
 
+bool BillRun::Impl::forEachPaidLocally(TimePoint from, TimePoint to,
+                                       const std::function<void(const Order&)>& fn) {
+  std::optional<Order> last;
+  for (;;) {
+    auto page =
+        deps.bills.paidBetween(m->mch_id, from, to, last ? &*last : nullptr, opt.page_size);
+    if (!page) {
+      logError("bill.read_orders_failed", {{"error", page.status().message()}});
+      ++res->failures;
+      return false;
+    }
+    if (page->empty()) return true;
+    last = page->back();
+    for (const Order& o : *page) {
+      if (countsAsPaidLocally(o)) fn(o);
+    }
+  }
+}
+
 void BillRun::Impl::reconcile(BillIndex& bill, const std::vector<std::uint64_t>& next_ids,
                               bool next_available, BillIndex& notes) {
   BillDayRecord& d = res->day;
@@ -453,52 +477,40 @@ void BillRun::Impl::reconcile(BillIndex& bill, const std::vector<std::uint64_t>&
 
   // 1. Orders paid on D (keyset pages) against the bill.
   const TimePoint from = beijingDayStart(day), to = beijingDayStart(addDays(day, 1));
-  std::optional<Order> last;
-  for (;;) {
-    auto page = deps.bills.paidBetween(m->mch_id, from, to, last ? &*last : nullptr,
-                                       opt.page_size);
-    if (!page) {
-      logError("bill.read_orders_failed", {{"error", page.status().message()}});
-      ++res->failures;
-      return;
-    }
-    if (page->empty()) break;
-    last = page->back();
-    for (const Order& o : *page) {
-      if (!countsAsPaidLocally(o)) continue;
-      ++d.local_count;
-      d.local_amount_fen += o.total_fee;
-      BillLine* pay = bill.payment(o.out_trade_no);
-      if (pay != nullptr) {
-        pay->matched = true;
-        if (pay->amount != o.total_fee) {
-          finding(billAmountMismatch(o, *pay, day));
-          ++d.unmatched_local_count;
-        } else {
-          ++d.matched_count;
-          d.matched_amount_fen += o.total_fee;
-        }
-        if (const BillLine* n = notes.payment(o.out_trade_no)) {
-          if (auto f = notifyMismatch(o, *n, *pay, day)) finding(std::move(*f));
-        }
-      } else {
+  const bool read = forEachPaidLocally(from, to, [&](const Order& o) {
+    ++d.local_count;
+    d.local_amount_fen += o.total_fee;
+    BillLine* pay = bill.payment(o.out_trade_no);
+    if (pay != nullptr) {
+      pay->matched = true;
+      if (pay->amount != o.total_fee) {
+        finding(billAmountMismatch(o, *pay, day));
         ++d.unmatched_local_count;
-        const bool in_next =
-            std::binary_search(next_ids.begin(), next_ids.end(), idHash(o.out_trade_no));
-        if (!in_next) {
-          if (next_available) {
-            finding(localOnly(o, day));
-          } else {
-            ++res->pending_local_only;
-          }
+      } else {
+        ++d.matched_count;
+        d.matched_amount_fen += o.total_fee;
+      }
+      if (const BillLine* n = notes.payment(o.out_trade_no)) {
+        if (auto f = notifyMismatch(o, *n, *pay, day)) finding(std::move(*f));
+      }
+    } else {
+      ++d.unmatched_local_count;
+      const bool in_next =
+          std::binary_search(next_ids.begin(), next_ids.end(), idHash(o.out_trade_no));
+      if (!in_next) {
+        if (next_available) {
+          finding(localOnly(o, day));
+        } else {
+          ++res->pending_local_only;
         }
       }
-      if (BillLine* refund = bill.refund(o.out_trade_no)) {
-        refund->matched = true;
-        if (o.state == OrderState::kSuccess) recheck_work.push_back({{o.mch_id, o.out_trade_no}, *refund});
-      }
     }
-  }
+    if (BillLine* refund = bill.refund(o.out_trade_no)) {
+      refund->matched = true;
+      if (o.state == OrderState::kSuccess) recheck_work.push_back({{o.mch_id, o.out_trade_no}, *refund});
+    }
+  });
+  if (!read) return;
 
   // 2. Bill lines no order paid on D matched: look the orders up.
   std::vector<BillLine*> open;
@@ -563,22 +575,9 @@ void BillRun::Impl::reconcile(BillIndex& bill, const std::vector<std::uint64_t>&
   if (!opt.policy.expect_notifications) return;
   const CivilDate prev = addDays(day, -1);
   const TimePoint pfrom = beijingDayStart(prev);
-  last.reset();
-  for (;;) {
-    auto page = deps.bills.paidBetween(m->mch_id, pfrom, from, last ? &*last : nullptr,
-                                       opt.page_size);
-    if (!page) {
-      logError("bill.read_orders_failed", {{"error", page.status().message()}});
-      ++res->failures;
-      return;
-    }
-    if (page->empty()) break;
-    last = page->back();
-    for (const Order& o : *page) {
-      if (!countsAsPaidLocally(o)) continue;
-      if (notes.payment(o.out_trade_no) == nullptr) finding(notifyMissing(o, prev));
-    }
-  }
+  forEachPaidLocally(pfrom, from, [&](const Order& o) {
+    if (notes.payment(o.out_trade_no) == nullptr) finding(notifyMissing(o, prev));
+  });
 }
 
 void BillRun::Impl::recheck(std::vector<std::pair<OrderKey, BillLine>>& work) {

@@ -1,5 +1,6 @@
 #include "storage/database.h"
 
+#include <Poco/Data/LOB.h>
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/MySQL/MySQLException.h>
 #include <Poco/Exception.h>
@@ -10,6 +11,14 @@
 #include "common/test_hooks.h"
 
 namespace wx {
+
+std::string blobBytes(const Poco::Dynamic::Var& cell) {
+  if (cell.type() == typeid(Poco::Data::BLOB)) {
+    const auto& b = cell.extract<Poco::Data::BLOB>();
+    return std::string(reinterpret_cast<const char*>(b.rawContent()), b.size());
+  }
+  return cell.convert<std::string>();
+}
 
 using Poco::Data::Keywords::now;
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <Poco/Data/Session.h>
+#include <Poco/Dynamic/Var.h>
 
 #include <condition_variable>
 #include <functional>
@@ -26,6 +27,9 @@ namespace wx {
 
 // Thrown by the pool when no connection can be made; also the error type units can throw to
 // abort with a Status of their choosing.
+// The bytes of a BLOB/TEXT cell of a RecordSet (Poco hands back a BLOB or a string).
+std::string blobBytes(const Poco::Dynamic::Var& cell);
+
 class DbError : public std::runtime_error {
  public:
   DbError(Status status) : std::runtime_error(status.message()), status_(std::move(status)) {}

@@ -192,13 +192,7 @@ Result<std::vector<StoredNotification>> MySqlBillStore::notificationsReceived(
     for (std::size_t r = 0; r < rs.rowCount(); ++r) {
       StoredNotification n;
       n.id = rs.value(0, r).convert<std::int64_t>();
-      const auto& blob = rs.value(1, r);
-      if (blob.type() == typeid(Poco::Data::BLOB)) {
-        const auto& bytes = blob.extract<Poco::Data::BLOB>();
-        n.raw_body.assign(reinterpret_cast<const char*>(bytes.rawContent()), bytes.size());
-      } else {
-        n.raw_body = blob.convert<std::string>();
-      }
+      n.raw_body = blobBytes(rs.value(1, r));
       n.body_sha256 = rs.value(2, r).convert<std::string>();
       out.push_back(std::move(n));
     }
