@@ -6,6 +6,7 @@
 
 #include "common/money.h"
 #include "common/test_hooks.h"
+#include "wechat/call_metrics.h"
 #include "wechat/signer.h"
 
 namespace wx {
@@ -234,6 +235,7 @@ HttpResult PayClient::post(const MerchantConfig& merchant, const std::string& pa
   hooks::crashPoint("wechat.before_call");
   {
     auto permit = limiter_.acquire(merchant.mch_id, qpsFor(merchant));
+    const TimedExchange timed(path);
     r = transport_.send(req);
   }
   // Only a connection failure proves nothing was sent: the one case for backup_url (§8).
@@ -241,6 +243,7 @@ HttpResult PayClient::post(const MerchantConfig& merchant, const std::string& pa
       config_.backup_url != config_.base_url) {
     req.url = config_.backup_url + path;
     auto permit = limiter_.acquire(merchant.mch_id, qpsFor(merchant));
+    const TimedExchange timed(path);
     r = transport_.send(req);
     info.via_backup = true;
   }
@@ -353,6 +356,7 @@ PayClient::Stage PayClient::checkCommonErrCodes(const MerchantConfig& merchant, 
 
 OrderQueryAnswer PayClient::orderQuery(const MerchantConfig& merchant, const OrderQueryRequest& q) {
   OrderQueryAnswer a;
+  const CountedCall counted("orderquery", a);
   if (!checkAppid(merchant, q.appid, a)) return a;
   if (q.out_trade_no.empty() && q.transaction_id.empty()) {
     classify(a, AnswerKind::kConfigFailure, AnswerCause::kRequestRejected,
@@ -429,6 +433,7 @@ OrderQueryAnswer PayClient::orderQuery(const MerchantConfig& merchant, const Ord
 
 CloseOrderAnswer PayClient::closeOrder(const MerchantConfig& merchant, const CloseOrderRequest& q) {
   CloseOrderAnswer a;
+  const CountedCall counted("closeorder", a);
   if (!checkAppid(merchant, q.appid, a)) return a;
   if (q.out_trade_no.empty()) {
     classify(a, AnswerKind::kConfigFailure, AnswerCause::kRequestRejected,
@@ -462,6 +467,7 @@ CloseOrderAnswer PayClient::closeOrder(const MerchantConfig& merchant, const Clo
 RefundQueryAnswer PayClient::refundQuery(const MerchantConfig& merchant,
                                          const RefundQueryRequest& q) {
   RefundQueryAnswer a;
+  const CountedCall counted("refundquery", a);
   if (!checkAppid(merchant, q.appid, a)) return a;
   FieldMap fields{{"appid", q.appid}};
   // WeChat's priority order: refund_id > out_refund_no > transaction_id > out_trade_no.
@@ -567,6 +573,7 @@ BillAnswer PayClient::downloadBill(const MerchantConfig& merchant, const BillReq
                                    const BodySink& sink) {
   BillAnswer a;
   a.result.status = BillStatus::kFailed;
+  const CountedCall counted("downloadbill", a);
   if (!checkAppid(merchant, q.appid, a)) return a;
   FieldMap fields{{"appid", q.appid},
                   {"bill_date", formatCompactDate(q.bill_date)},

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "common/metrics.h"
+#include "support/prom_text_validator.h"
 #include "wechat/pay_client.h"
 #include "wechat/signer.h"
 
@@ -1028,4 +1030,38 @@ TEST_CASE("pay client: at most max_in_flight requests at once", "[pay_client][ra
   CHECK(max_inside == 2);
   CHECK(h.transport.requests.size() == 4);
   CHECK(h.client->limiter().inFlight() == 0);
+}
+
+TEST_CASE("every call is counted by API and result, every HTTP exchange timed", "[pay_client][metrics]") {
+  // The process registry is shared by every test in this binary: compare before and after.
+  auto value = [](const std::string& series) -> double {
+    wx::test::PromTextValidator v;
+    const std::string text = MetricsRegistry::process().render();
+    REQUIRE(v.check(text).empty());
+    for (const auto& s : v.samples()) {
+      std::string key = s.name + "{";
+      for (const auto& [k, val] : s.labels) key += k + "=" + val + ",";
+      if (key == series) return s.value;
+    }
+    return 0;
+  };
+  const std::string ok = "wxrecon_wechat_calls_total{api=orderquery,result=ok,";
+  const std::string transport = "wxrecon_wechat_calls_total{api=orderquery,result=transport,";
+  const std::string exchanges = "wxrecon_wechat_call_duration_seconds_count{api=orderquery,";
+  const double ok0 = value(ok), transport0 = value(transport), exchanges0 = value(exchanges);
+  Harness h;
+  h.transport.pushBody(
+      "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg>"
+      "<appid><![CDATA[wx2421b1c4370ec43b]]></appid><mch_id><![CDATA[10000100]]></mch_id>"
+      "<nonce_str><![CDATA[TN55wO9Pba5yENl8]]></nonce_str>"
+      "<sign><![CDATA[4CBD9AF1D2C7B1548404648F6B692AA8]]></sign>"
+      "<result_code><![CDATA[FAIL]]></result_code><err_code><![CDATA[ORDERNOTEXIST]]></err_code>"
+      "<err_code_des><![CDATA[此交易订单号不存在]]></err_code_des></xml>");
+  REQUIRE(h.query().kind == AnswerKind::kDefinitive);
+  h.transport.push({TransportOutcome::kConnectFailed});  // base_url, then backup_url
+  h.transport.push({TransportOutcome::kConnectFailed});
+  REQUIRE(h.query().cause == AnswerCause::kTransport);
+  CHECK(value(ok) == ok0 + 1);
+  CHECK(value(transport) == transport0 + 1);
+  CHECK(value(exchanges) == exchanges0 + 3);
 }
