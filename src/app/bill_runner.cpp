@@ -2,6 +2,7 @@
 
 #include <Poco/Environment.h>
 #include <Poco/Process.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "net/poco_http_transport.h"
 #include "service/bill_run.h"
 #include "service/report_writer.h"
+#include "service/run_metrics.h"
 #include "storage/database.h"
 #include "storage/mysql_bill_store.h"
 #include "storage/mysql_notification_reader.h"
@@ -160,6 +162,7 @@ int runBillDay(const Config& config, Database& db, const BillCliOptions& options
                             SystemClock::instance(), lock},
                 std::move(bo));
     BillRunSummary s = run.run();
+    recordBill(s);
     out << s.render();
     if (!written.empty()) {
       out << "reports:\n";
@@ -171,6 +174,18 @@ int runBillDay(const Config& config, Database& db, const BillCliOptions& options
       return p.rfind("(report FAILED", 0) == 0;
     });
     if (report_failed && (code == kExitOk || code == kExitHighDiscrepancies)) code = kExitFailed;
+    std::int64_t new_discrepancies = 0, new_high = 0;
+    for (const auto& m : s.merchants) {
+      for (const auto& kv : m.new_by_kind) new_discrepancies += kv.second;
+      new_high += m.new_high;
+    }
+    logInfo("bill.done", {{"date", formatIsoDate(options.day)},
+                          {"status", s.runStatus()},
+                          {"exit", std::to_string(code)},
+                          {"merchants", std::to_string(s.merchants.size())},
+                          {"new_discrepancies", std::to_string(new_discrepancies)},
+                          {"new_high", std::to_string(new_high)},
+                          {"elapsed_s", fmt::format("{:.3f}", s.elapsed_s)}});
     return code;
   } catch (const std::exception& e) {
     logError("bill.failed", {{"error", e.what()}});

@@ -7,6 +7,7 @@
 
 #include "app/commands.h"
 #include "app/logging_setup.h"
+#include "app/metrics_file.h"
 #include "storage/database.h"
 
 namespace wx {
@@ -18,6 +19,15 @@ const FlagSpec kMch{"mch", true, "limit to one merchant (mch_id)"};
 const FlagSpec kDryRun{"dry-run", false,
                        "read-only WeChat calls only; write nothing but the recon_run row"};
 const FlagSpec kHelp{"help", false, "show this help"};
+const FlagSpec kMetricsFile{"metrics-file", true,
+                            "write Prometheus metrics here when the run ends (atomically)"};
+
+// sweep, bill and rerun: --metrics-file (app/metrics_file.h) around the command.
+std::function<int(CommandContext&)> withMetricsFile(int (*command)(CommandContext&)) {
+  return [command](CommandContext& ctx) {
+    return runWithMetricsFile(ctx, [&] { return command(ctx); });
+  };
+}
 
 }  // namespace
 
@@ -27,21 +37,22 @@ const std::vector<CommandSpec>& commandTable() {
       {"sweep",
        "one pass: query due unfinished orders, reconcile notifications, close expired orders",
        "",
-       {kConfig, kMch, kDryRun, {"limit", true, "examine at most N orders"}},
-       runSweep},
+       {kConfig, kMch, kDryRun, kMetricsFile, {"limit", true, "examine at most N orders"}},
+       withMetricsFile(runSweep)},
       {"bill",
        "download and reconcile the daily bill (Beijing day; default yesterday)",
        "",
-       {kConfig, kMch, kDryRun, {"date", true, "Beijing day YYYY-MM-DD"}},
-       runBill},
+       {kConfig, kMch, kDryRun, kMetricsFile, {"date", true, "Beijing day YYYY-MM-DD"}},
+       withMetricsFile(runBill)},
       {"rerun",
        "re-decide and re-reconcile a Beijing date range, then rewrite its reports",
        "",
        {kConfig, kMch, kDryRun, {"from", true, "first Beijing day YYYY-MM-DD"},
         {"to", true, "last Beijing day YYYY-MM-DD"},
         {"recheck-final", false, "also re-verify finished and REVIEW orders"},
-        {"redownload", false, "download the bills again instead of using the archive"}},
-       runRerun},
+        {"redownload", false, "download the bills again instead of using the archive"},
+        kMetricsFile},
+       withMetricsFile(runRerun)},
       {"report",
        "rewrite the report files of a date range from the database only",
        "",

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "net/poco_http_transport.h"
 #include "service/rerun_plan.h"
+#include "service/run_metrics.h"
 #include "storage/database.h"
 #include "storage/mysql_day_orders.h"
 #include "storage/mysql_notification_reader.h"
@@ -98,6 +99,7 @@ int runRerun(CommandContext& ctx) {
     bo.write_reports = false;  // step (c) rewrites the day's reports after the bill
     BillStepResult r;
     r.exit_code = runBillDay(*config, *db, bo, ctx.out());
+    setLogRunId(*run_id);  // the bill run logged under its own id
     r.note = redownload && !bo.redownload
                  ? "beyond WeChat's 3-month window: from the archive, not downloaded again"
                  : (bo.redownload ? "downloaded again" : "the archived bill when there is one");
@@ -120,6 +122,7 @@ int runRerun(CommandContext& ctx) {
     };
   }
   RerunSummary summary = runRerun(steps, options, stop);
+  recordRerun(summary);
   const std::string text = summary.render();
   ctx.out() << "rerun: run " << *run_id << "\n" << text;
   ctx.out().flush();
@@ -141,6 +144,15 @@ int runRerun(CommandContext& ctx) {
   if (Status st = runs.finish(*run_id, status, c, text); !st.isOk()) {
     logError("rerun.finish_failed", {{"error", st.message()}});
   }
+  logInfo("rerun.done", {{"from", formatIsoDate(range->from)},
+                         {"to", formatIsoDate(range->to)},
+                         {"status", status},
+                         {"exit", std::to_string(code)},
+                         {"merchant_days", std::to_string(summary.days.size())},
+                         {"orders", std::to_string(c.orders_examined)},
+                         {"transitions", std::to_string(c.transitions)},
+                         {"new_discrepancies", std::to_string(c.discrepancies_new)},
+                         {"new_high", std::to_string(c.discrepancies_high_new)}});
   return code;
 }
 

@@ -13,6 +13,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "net/poco_http_transport.h"
+#include "service/run_metrics.h"
 #include "service/sweep.h"
 #include "storage/database.h"
 #include "storage/health_checks.h"
@@ -117,6 +118,7 @@ int runOneSweep(const Config& config, Database& db, const SweepCliOptions& optio
         SweepDeps{orders, notifications, runs, client, SystemClock::instance(), &discrepancies},
         std::move(so));
     SweepSummary s = sweep.run(stop);
+    recordSweep(s);
     if (options.progress) std::fputs("\n", stderr);
     out << s.render();
     out.flush();

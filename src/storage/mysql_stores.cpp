@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "service/run_metrics.h"
 #include "storage/database.h"
 
 namespace wx {
@@ -386,8 +387,10 @@ std::vector<Result<ApplyResult>> MySqlOrderStore::applyBatch(const std::vector<A
     return items[a].claimed.id < items[b].claimed.id;
   });
   std::vector<std::optional<ApplyResult>> written;  // per item; empty: the fence refused it
+  std::vector<const Finding*> opened;                // logged once committed
   Status st = db_.run("apply", [&](Poco::Data::Session& s) {
     written.assign(items.size(), std::nullopt);
+    opened.clear();
     fenceAndUpdate(s, items, by_id, owner, written);
     insertTransitions(s, items, written, run_id);
     for (std::size_t i : by_id) {
@@ -400,11 +403,15 @@ std::vector<Result<ApplyResult>> MySqlOrderStore::applyBatch(const std::vector<A
           ++result.discrepancies_new;
           if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
           result.new_kinds.push_back(f.kind);
+          opened.push_back(&f);
         }
       }
       for (const auto& r : d.resolves) autoResolve(s, o.mch_id, o.out_trade_no, r, run_id);
     }
   });
+  if (st.isOk()) {
+    for (const Finding* f : opened) noteNewDiscrepancy(*f);
+  }
   std::vector<Result<ApplyResult>> out;
   out.reserve(items.size());
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -512,17 +519,21 @@ void autoResolve(Poco::Data::Session& s, const std::string& mch_id, const std::s
 Result<ApplyResult> MySqlDiscrepancyStore::record(const std::vector<Finding>& findings,
                                                   std::int64_t run_id) {
   ApplyResult result;
+  std::vector<const Finding*> opened;  // logged once committed
   Status st = db_.run("record-discrepancies", [&](Poco::Data::Session& s) {
     result = ApplyResult{};
+    opened.clear();
     for (const auto& f : findings) {
       if (upsertFinding(s, f, run_id)) {
         ++result.discrepancies_new;
         if (severityOf(f.kind) == Severity::kHigh) ++result.discrepancies_high_new;
         result.new_kinds.push_back(f.kind);
+        opened.push_back(&f);
       }
     }
   });
   if (!st.isOk()) return st;
+  for (const Finding* f : opened) noteNewDiscrepancy(*f);
   return result;
 }
 

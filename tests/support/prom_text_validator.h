@@ -236,9 +236,13 @@ class PromTextValidator {
     if (f.type == "counter" && !total) err(0, name + ": counter metrics should end in _total");
     if (f.type != "counter" && total) err(0, name + ": only counters should end in _total");
     if (!f.helped) err(0, name + ": no HELP");
-    for (const char* unit : {"_milliseconds", "_microseconds", "_nanoseconds", "_minutes",
-                             "_hours", "_days", "_kilobytes", "_megabytes", "_percent"}) {
-      if (name.find(unit) != std::string::npos) err(0, name + ": use base units (" + unit + ")");
+    // Like promlint, any underscore-separated word of the name that is a non-base unit.
+    std::istringstream words(name);
+    for (std::string w; std::getline(words, w, '_');) {
+      static const std::set<std::string> kNonBase = {
+          "milliseconds", "microseconds", "nanoseconds", "minutes", "hours",    "days",
+          "weeks",        "kilobytes",    "megabytes",   "gigabytes", "percent", "ms"};
+      if (kNonBase.count(w)) err(0, name + ": use base units, not " + w);
     }
     if (f.type == "counter") {
       for (const auto& s : f.samples) {

@@ -165,4 +165,7 @@ TEST_CASE("prom text validator: catches each format and lint error", "[metrics]"
   CHECK(PromTextValidator()
             .check("# HELP a A.\n# TYPE a gauge\na{x=\"1\"} 1 1700000000000\n# free comment\n")
             .empty());
+  CHECK_FALSE(PromTextValidator()
+                  .check("# HELP a_days_total A.\n# TYPE a_days_total counter\na_days_total 1\n")
+                  .empty());
 }
