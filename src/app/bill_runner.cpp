@@ -102,7 +102,7 @@ std::optional<std::string> checkBillDate(const std::string& text, const CivilDat
 }
 
 int runBillDay(const Config& config, Database& db, const BillCliOptions& options,
-               std::ostream& out) {
+               std::ostream& out, BillRunSummary* summary) {
   try {
     PocoHttpTransportOptions topt;
     topt.ca_file = config.wechat.ca_file;
@@ -163,6 +163,7 @@ int runBillDay(const Config& config, Database& db, const BillCliOptions& options
                 std::move(bo));
     BillRunSummary s = run.run();
     recordBill(s);
+    if (summary != nullptr) *summary = s;
     out << s.render();
     if (!written.empty()) {
       out << "reports:\n";

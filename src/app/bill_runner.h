@@ -13,6 +13,7 @@
 namespace wx {
 
 class Database;
+struct BillRunSummary;
 
 struct BillCliOptions {
   CivilDate day;        // Beijing day
@@ -35,7 +36,8 @@ std::optional<std::string> checkBillDate(const std::string& text, const CivilDat
 bool inBillWindow(const CivilDate& day, const CivilDate& today);
 
 // Runs the bill for one day; prints the summary on `out`; returns the exit code (DESIGN.md §1).
+// `summary` (when set) receives the run's summary (rerun adds up its new discrepancies).
 int runBillDay(const Config& config, Database& db, const BillCliOptions& options,
-               std::ostream& out);
+               std::ostream& out, BillRunSummary* summary = nullptr);
 
 }  // namespace wx

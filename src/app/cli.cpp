@@ -112,12 +112,6 @@ void printCommandUsage(const CommandSpec& c, std::ostream& os) {
 
 }  // namespace
 
-int notBuiltYet(CommandContext& ctx, const std::string& what) {
-  ctx.err() << "wxrecon " << ctx.command() << ": not built yet — it arrives with " << what
-            << ".\n";
-  return kExitUsage;
-}
-
 CommandContext::CommandContext(std::string command, std::map<std::string, std::string> values,
                                std::vector<std::string> positional, std::istream& in,
                                std::ostream& out, std::ostream& err)

@@ -82,7 +82,4 @@ const std::vector<CommandSpec>& commandTable();
 int runCli(int argc, const char* const argv[], std::istream& in, std::ostream& out,
            std::ostream& err);
 
-// Exit 2 with a note that the command arrives with a later issue (no fake success).
-int notBuiltYet(CommandContext& ctx, const std::string& what);
-
 }  // namespace wx

@@ -1,8 +1,10 @@
-// `wxrecon rerun --from D1 --to D2 [--recheck-final] [--redownload] [--mch M]` (DESIGN.md §1):
-// for each Beijing day, re-decide the day's orders (service/day_rechecker.h), bill-reconcile
-// the day, rewrite its reports (service/rerun.h). Safe while sweeps run: every order is claimed
-// with a lease, leased ones are skipped. One recon_run row (kind rerun); each day's bill step
-// is a bill run (app/bill_runner.h) with its own row (kind bill) and summary.
+// `wxrecon rerun --from D1 --to D2 [--recheck-final] [--redownload] [--dry-run] [--mch M]`
+// (DESIGN.md §1): for each Beijing day, re-decide the day's orders (service/day_rechecker.h),
+// bill-reconcile the day, rewrite its reports (service/rerun.h). Safe while sweeps run: every
+// order is claimed with a lease, leased ones are skipped. One recon_run row (kind rerun); each
+// day's bill step is a bill run (app/bill_runner.h) with its own row (kind bill) and summary.
+// --dry-run: orders are read, not claimed, and decided without a write; the bill step is a bill
+// dry run (its reports under <reports>/dry-run/); the day's reports are not rewritten.
 #include <Poco/Environment.h>
 #include <Poco/Process.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include "app/bill_runner.h"
 #include "app/commands.h"
 #include "app/rerun_steps.h"
+#include "service/bill_run.h"
 #include "app/sweep_runner.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -36,9 +39,6 @@ int runRerun(CommandContext& ctx) {
     return kExitUsage;
   };
   if (!ctx.has("from") || !ctx.has("to")) return usage("--from and --to (YYYY-MM-DD) are required");
-  if (ctx.has("dry-run")) {
-    return notBuiltYet(ctx, "a later change (rerun --dry-run: re-deciding without leases or writes)");
-  }
   const TimePoint started = SystemClock::instance().now();
   auto range = parseRerunRange(ctx.get("from"), ctx.get("to"), beijingDate(started));
   if (!range) return usage(range.status().message());
@@ -54,6 +54,7 @@ int runRerun(CommandContext& ctx) {
   for (const auto& m : config->merchants) {
     if (check.mch.empty() || m.mch_id == check.mch) merchants.push_back(m.mch_id);
   }
+  const bool dry_run = ctx.has("dry-run");
   const std::atomic<bool>& stop = installStopSignals(false);
   Database* db = ctx.database();
   if (db == nullptr) return kExitFailed;  // printed: database unreachable
@@ -63,8 +64,8 @@ int runRerun(CommandContext& ctx) {
       "from=" + formatIsoDate(range->from) + " to=" + formatIsoDate(range->to) +
       " mch=" + (check.mch.empty() ? "*" : check.mch) +
       (ctx.has("recheck-final") ? " recheck-final" : "") +
-      (ctx.has("redownload") ? " redownload" : "");
-  auto run_id = runs.start(RunKind::kRerun, params, false);
+      (ctx.has("redownload") ? " redownload" : "") + (dry_run ? " dry-run" : "");
+  auto run_id = runs.start(RunKind::kRerun, params, dry_run);
   if (!run_id) {
     ctx.err() << "wxrecon rerun: database unreachable: " << run_id.status().message() << "\n";
     return kExitFailed;
@@ -81,6 +82,7 @@ int runRerun(CommandContext& ctx) {
   MySqlOrderStore orders(*db);
   MySqlDayOrderSource days(*db);
   MySqlReportReader reports(*db);
+  MySqlDiscrepancyStore discrepancies(*db);
   OrderChecker checker(notifications, client, SystemClock::instance(), config->merchants,
                        config->policy);
   DayRecheckOptions ro;
@@ -88,6 +90,8 @@ int runRerun(CommandContext& ctx) {
              std::to_string(*run_id);
   ro.lease_s = config->schedule.lease_s;
   ro.run_id = *run_id;
+  ro.dry_run = dry_run;
+  ro.discrepancies = &discrepancies;
   DayRechecker rechecker(days, orders, checker, config->merchants, ro);
   const CivilDate today = beijingDate(started);
   BillDayReconciler bill = [&](const std::string& mch, const CivilDate& day, bool redownload) {
@@ -96,9 +100,17 @@ int runRerun(CommandContext& ctx) {
     bo.mch = mch;
     // WeChat serves only the last 3 months: older days are always read from the archive.
     bo.redownload = redownload && inBillWindow(day, today);
-    bo.write_reports = false;  // step (c) rewrites the day's reports after the bill
+    bo.dry_run = dry_run;
+    // Step (c) rewrites the day's reports after the bill; a dry run skips (c), and its bill
+    // step writes the dry-run reports (with the findings it would open) instead.
+    bo.write_reports = dry_run;
     BillStepResult r;
-    r.exit_code = runBillDay(*config, *db, bo, ctx.out());
+    BillRunSummary bill_summary;
+    r.exit_code = runBillDay(*config, *db, bo, ctx.out(), &bill_summary);
+    for (const auto& m : bill_summary.merchants) {
+      for (const auto& [kind, n] : m.new_by_kind) r.discrepancies_new += n;
+      r.discrepancies_high_new += m.new_high;
+    }
     setLogRunId(*run_id);  // the bill run logged under its own id
     r.note = redownload && !bo.redownload
                  ? "beyond WeChat's 3-month window: from the archive, not downloaded again"
@@ -112,6 +124,7 @@ int runRerun(CommandContext& ctx) {
   options.mch_ids = merchants;
   options.recheck_final = ctx.has("recheck-final");
   options.redownload = ctx.has("redownload");
+  options.dry_run = dry_run;
   if (::isatty(STDERR_FILENO) == 1) {
     options.progress = [&](int done, int total, const CivilDate& day) {
       const double s = static_cast<double>((SystemClock::instance().now() - started).count()) / 1e3;
@@ -139,6 +152,7 @@ int runRerun(CommandContext& ctx) {
   c.discrepancies_high_new = summary.discrepanciesHighNew();
   const int code = summary.exitCode();
   const std::string status = summary.interrupted ? "INTERRUPTED"
+                             : dry_run              ? "DRY_RUN"
                              : (code == kExitOk || code == kExitHighDiscrepancies) ? "OK"
                                                                                   : "FAILED";
   if (Status st = runs.finish(*run_id, status, c, text); !st.isOk()) {

@@ -12,6 +12,19 @@ DayRechecker::DayRechecker(DayOrderSource& days, OrderStore& orders, const Order
     : days_(days), orders_(orders), checker_(checker), merchants_(merchants),
       options_(std::move(options)) {}
 
+void DayRechecker::release(const Order& o) const {
+  if (!options_.dry_run) (void)orders_.release(o, options_.owner);
+}
+
+void DayRechecker::countWouldWrite(const Decision& d, RecheckCounts& c) const {
+  c.transitions += static_cast<std::int64_t>(d.transitions.size());
+  for (DiscrepancyKind k : wouldOpenKinds(options_.discrepancies, d.findings,
+                                          "rerun.would_open_unknown")) {
+    ++c.discrepancies_new;
+    if (severityOf(k) == Severity::kHigh) ++c.discrepancies_high_new;
+  }
+}
+
 Result<RecheckCounts> DayRechecker::recheck(const std::string& mch_id, const CivilDate& day,
                                             bool include_final,
                                             const std::atomic<bool>& stop) const {
@@ -33,14 +46,16 @@ Result<RecheckCounts> DayRechecker::recheck(const std::string& mch_id, const Civ
     std::vector<std::int64_t> slice(ids->begin() + static_cast<std::ptrdiff_t>(at),
                                     ids->begin() + static_cast<std::ptrdiff_t>(
                                                        std::min(ids->size(), at + batch)));
-    auto claimed = orders_.claimByIds(slice, options_.owner, options_.lease_s, include_final);
+    auto claimed = options_.dry_run
+                       ? orders_.peekByIds(slice, include_final)
+                       : orders_.claimByIds(slice, options_.owner, options_.lease_s, include_final);
     if (!claimed) return claimed.status();
     // The ones not claimed are under a live lease (or changed state meanwhile): their worker
     // decides them.
     c.skipped_leased += static_cast<std::int64_t>(slice.size() - claimed->size());
     for (const Order& o : *claimed) {
       if (stop.load() || !config_failure.empty()) {
-        (void)orders_.release(o, options_.owner);
+        release(o);
         continue;
       }
       CheckOptions co;
@@ -51,12 +66,16 @@ Result<RecheckCounts> DayRechecker::recheck(const std::string& mch_id, const Civ
       c.wechat_calls += r.wechat_calls;
       if (r.end == CheckEnd::kMerchantStopped) {
         config_failure = r.stop_reason;
-        (void)orders_.release(o, options_.owner);
+        release(o);
         continue;
       }
       if (r.end != CheckEnd::kDecided) {
         if (r.end != CheckEnd::kCloseWanted) ++c.failures;
-        (void)orders_.release(o, options_.owner);
+        release(o);
+        continue;
+      }
+      if (options_.dry_run) {
+        countWouldWrite(r.decision, c);
         continue;
       }
       auto applied = orders_.apply(o, r.decision, options_.run_id, options_.owner);

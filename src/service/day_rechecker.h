@@ -4,7 +4,8 @@
 // them), checked through the shared decide -> act loop (service/order_checker.h) and written by
 // OrderStore::apply (compare-and-set, fenced by the lease). Transitions have source `query`.
 // closeorder is never called here: an expired order that needs closing is released due now,
-// and the sweep closes it. With include_final, finished and REVIEW orders are re-verified too;
+// and the sweep closes it. A dry run reads the same orders without a lease and writes nothing.
+// With include_final, finished and REVIEW orders are re-verified too;
 // decide() moves them only along DESIGN.md §5's table (a CLOSED order WeChat says is paid
 // becomes REVIEW with PAID_AFTER_CLOSE).
 #pragma once
@@ -25,6 +26,10 @@ struct DayRecheckOptions {
   int lease_s = 60;
   std::int64_t run_id = 0;
   int batch = 100;  // orders claimed at once
+  // rerun --dry-run: orders are read (peekByIds), not claimed; decisions are counted, never
+  // applied; `discrepancies` (when set) says which findings would open a new discrepancy.
+  bool dry_run = false;
+  DiscrepancyStore* discrepancies = nullptr;
 };
 
 class DayRechecker {
@@ -40,6 +45,10 @@ class DayRechecker {
                                 bool include_final, const std::atomic<bool>& stop) const;
 
  private:
+  void release(const Order& o) const;  // not in a dry run: nothing was claimed
+  // A dry run's counts: the transitions and new discrepancies `d` would write.
+  void countWouldWrite(const Decision& d, RecheckCounts& c) const;
+
   DayOrderSource& days_;
   OrderStore& orders_;
   const OrderChecker& checker_;

@@ -50,7 +50,8 @@ std::int64_t RerunSummary::discrepanciesHighNew() const {
 std::string RerunSummary::render() const {
   std::string s = "rerun: " + formatIsoDate(range.from) + " .. " + formatIsoDate(range.to) +
                   " (" + std::to_string(range.days) + (range.days == 1 ? " day" : " days") +
-                  ")" + (interrupted ? ", INTERRUPTED" : "") + "\n";
+                  ")" + (dry_run ? ", dry run: nothing written" : "") +
+                  (interrupted ? ", INTERRUPTED" : "") + "\n";
   std::vector<std::string> paths;
   for (const auto& d : days) {
     s += "  " + formatIsoDate(d.day) + " " + d.mch_id + ": ";
@@ -61,14 +62,19 @@ std::string RerunSummary::render() const {
     const auto& r = d.recheck;
     s += std::to_string(r.orders) + " orders re-decided";
     if (r.skipped_leased > 0) s += " (" + std::to_string(r.skipped_leased) + " leased, skipped)";
-    s += ", " + std::to_string(r.transitions) + " transitions";
+    s += ", " + std::to_string(r.transitions) + " transitions" + (dry_run ? " (would write)" : "");
     if (r.failures > 0) s += ", " + std::to_string(r.failures) + " failed";
     s += "; " + billText(d.bill) + (d.bill.note.empty() ? "" : " (" + d.bill.note + ")");
-    s += d.report_error.empty() ? "; reports written\n" : "; reports failed: " + d.report_error + "\n";
+    if (dry_run) {
+      s += "; reports not rewritten\n";
+    } else {
+      s += d.report_error.empty() ? "; reports written\n" : "; reports failed: " + d.report_error + "\n";
+    }
     paths.insert(paths.end(), d.report_paths.begin(), d.report_paths.end());
   }
-  s += "  new discrepancies: " + std::to_string(discrepanciesNew()) + " (HIGH " +
-       std::to_string(discrepanciesHighNew()) + ")\n";
+  s += std::string("  new discrepancies") + (dry_run ? " (would open)" : "") + ": " +
+       std::to_string(discrepanciesNew()) + " (HIGH " + std::to_string(discrepanciesHighNew()) +
+       ")\n";
   for (const auto& p : paths) s += "  report: " + p + "\n";
   return s;
 }
@@ -76,6 +82,7 @@ std::string RerunSummary::render() const {
 RerunSummary runRerun(RerunSteps& steps, const RerunOptions& o, const std::atomic<bool>& stop) {
   RerunSummary summary;
   summary.range = o.range;
+  summary.dry_run = o.dry_run;
   CivilDate day = o.range.from;
   for (int i = 0; i < o.range.days; ++i, day = addDays(day, 1)) {
     if (o.progress) o.progress(i, o.range.days, day);
@@ -96,6 +103,10 @@ RerunSummary runRerun(RerunSteps& steps, const RerunOptions& o, const std::atomi
       }
       d.recheck = *recheck;
       d.bill = steps.reconcileBill(mch, day, o.redownload);
+      if (o.dry_run) {
+        summary.days.push_back(std::move(d));
+        continue;
+      }
       // The reports show the database whatever the bill step concluded (a failed download
       // leaves the day's previous figures, which the page then shows as they are).
       auto paths = steps.writeReports(mch, day);

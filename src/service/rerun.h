@@ -49,7 +49,7 @@ class RerunSteps {
   // (b) Never fails: failures are exit codes.
   virtual BillStepResult reconcileBill(const std::string& mch_id, const CivilDate& day,
                                        bool redownload) = 0;
-  // (c) The paths written.
+  // (c) The paths written (not called in a dry run).
   virtual Result<std::vector<std::string>> writeReports(const std::string& mch_id,
                                                         const CivilDate& day) = 0;
 };
@@ -59,6 +59,10 @@ struct RerunOptions {
   std::vector<std::string> mch_ids;  // in this order
   bool recheck_final = false;
   bool redownload = false;
+  // Decide and report, write nothing: the steps are built for a dry run (orders read, not
+  // claimed; the bill step a bill dry run, whose reports go to the dry-run path) and step (c)
+  // is skipped — the real reports stay as they are.
+  bool dry_run = false;
   // Called before each day (done = days finished) and once at the end (done = total).
   std::function<void(int done, int total, const CivilDate& day)> progress;
 };
@@ -78,6 +82,7 @@ struct RerunSummary {
   RerunRange range;
   std::vector<RerunDayResult> days;
   bool interrupted = false;  // a stop signal arrived: the remaining days were not run
+  bool dry_run = false;
 
   // DESIGN.md §1, in the bill command's order: 1 a failure or an interruption; 4 a bill not
   // ready (only yesterday's can be); 2 a configuration failure; 3 new HIGH discrepancies; 0.

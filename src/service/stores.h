@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -111,6 +112,14 @@ class OrderStore {
     (void)include_finished;
     return Status::internal("claimByIds is not implemented by this store");
   }
+  // Read-only (rerun --dry-run): the orders claimByIds would claim, without a lease or a write.
+  // Default: fails (kInternal).
+  virtual Result<std::vector<Order>> peekByIds(const std::vector<std::int64_t>& ids,
+                                               bool include_finished) {
+    (void)ids;
+    (void)include_finished;
+    return Status::internal("peekByIds is not implemented by this store");
+  }
   // The same by (mch_id, out_trade_no).
   virtual Result<std::vector<Order>> claimByKeys(const std::vector<OrderKey>& keys,
                                                  const std::string& owner, int lease_s,
@@ -137,6 +146,13 @@ class DiscrepancyStore {
     return Status::internal("wouldOpen is not implemented by this store");
   }
 };
+
+// Dry runs: the kinds of the findings that would open a discrepancy. A finding the store cannot
+// judge (wouldOpen failed; logged as `log_event`) counts as opening; so does every finding when
+// `store` is null.
+std::vector<DiscrepancyKind> wouldOpenKinds(DiscrepancyStore* store,
+                                            const std::vector<Finding>& findings,
+                                            std::string_view log_event);
 
 // A payment_notification row as stored (raw bytes are the truth; everything else is advisory
 // when written by a merchant's own endpoint: DESIGN.md §4).

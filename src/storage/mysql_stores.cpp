@@ -288,18 +288,38 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
   return out;
 }
 
+namespace {
+// The orders claimByIds/peekByIds take: unfinished ones (all with include_finished), not under
+// a live lease.
+std::string claimableByIds(const std::vector<std::int64_t>& ids, bool include_finished) {
+  return "id IN (" + idList(ids) + ") AND " +
+         (include_finished ? "" : "state IN ('NOTPAY','USERPAYING') AND ") +
+         "(lease_until IS NULL OR lease_until < NOW(3))";
+}
+}  // namespace
+
+Result<std::vector<Order>> MySqlOrderStore::peekByIds(const std::vector<std::int64_t>& ids,
+                                                      bool include_finished) {
+  std::vector<Order> out;
+  if (ids.empty()) return out;
+  Status st = db_.run("peek-by-id", [&](Poco::Data::Session& s) {
+    out = readOrders(s, claimableByIds(ids, include_finished));
+  }, {false, 3});
+  if (!st.isOk()) return st;
+  return out;
+}
+
 Result<std::vector<Order>> MySqlOrderStore::claimByIds(const std::vector<std::int64_t>& ids,
                                                        const std::string& owner, int lease_s,
                                                        bool include_finished) {
   std::vector<Order> out;
   if (ids.empty()) return out;
-  const std::string states = include_finished ? "" : "state IN ('NOTPAY','USERPAYING') AND ";
   Status st = db_.run("claim-by-id", [&](Poco::Data::Session& s) {
     out.clear();
     // Locking by primary key only: rows another worker holds are skipped, never waited for.
     std::vector<std::int64_t> got;
-    s << "SELECT id FROM merchant_order WHERE id IN (" + idList(ids) + ") AND " + states +
-             "(lease_until IS NULL OR lease_until < NOW(3)) ORDER BY id FOR UPDATE SKIP LOCKED",
+    s << "SELECT id FROM merchant_order WHERE " + claimableByIds(ids, include_finished) +
+             " ORDER BY id FOR UPDATE SKIP LOCKED",
         into(got), now;
     if (got.empty()) return;
     std::string lease_owner = owner;

@@ -24,6 +24,8 @@ class MySqlOrderStore final : public OrderStore {
   Status release(const Order& claimed, const std::string& owner) override;
   Result<std::vector<Order>> peekDue(const ClaimRequest& request, std::int64_t after_id) override;
   Result<std::int64_t> countDueUnmanaged(const std::vector<std::string>& managed) override;
+  Result<std::vector<Order>> peekByIds(const std::vector<std::int64_t>& ids,
+                                       bool include_finished) override;
   Result<std::vector<Order>> claimByIds(const std::vector<std::int64_t>& ids,
                                         const std::string& owner, int lease_s,
                                         bool include_finished) override;

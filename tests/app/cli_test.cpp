@@ -1,5 +1,5 @@
 // The command line contract (DESIGN.md §1): every command listed, --help on each, unknown
-// commands/flags exit 2, commands not built yet say so and exit 2.
+// commands/flags exit 2.
 #include <catch2/catch.hpp>
 
 #include <sstream>

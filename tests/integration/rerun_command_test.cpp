@@ -2,6 +2,7 @@
 // run over the day before yesterday (Beijing) that re-decides an order whatever its schedule and rewrites the
 // day's reports; run twice, the database keeps the same rows and the CSV is byte-identical.
 #include <Poco/File.h>
+#include <Poco/Nullable.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -19,6 +20,28 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// One text value (NULL: empty).
+std::string queryText(SweepEnv& env, const std::string& sql) {
+  using namespace Poco::Data::Keywords;
+  auto s = env.db().session();
+  Poco::Nullable<std::string> v;
+  s << sql, into(v), now;
+  return v.isNull() ? std::string() : v.value();
+}
+
+// Everything a rerun may change, run bookkeeping (recon_run) aside.
+std::string dbSnapshot(SweepEnv& env) {
+  return queryText(
+      env,
+      "SELECT CONCAT((SELECT GROUP_CONCAT(CONCAT_WS(',', out_trade_no, state, "
+      "COALESCE(transaction_id, ''), COALESCE(paid_at, '')) ORDER BY id) FROM merchant_order), "
+      "'|', COALESCE((SELECT GROUP_CONCAT(CONCAT_WS(',', order_id, from_state, to_state, source, "
+      "evidence) ORDER BY id) FROM order_transition), ''), '|', (SELECT COUNT(*) FROM "
+      "discrepancy), '|', COALESCE((SELECT GROUP_CONCAT(CONCAT_WS(',', mch_id, bill_date, "
+      "local_count, bill_count, bill_status, matched_count) ORDER BY mch_id) FROM bill_day), ''), "
+      "'|', (SELECT COUNT(*) FROM bill_file))");
 }
 
 }  // namespace
@@ -41,8 +64,6 @@ TEST_CASE("rerun refuses a bad range before touching anything", "[integration][r
        "not over yet in Beijing"},
       {"over a year", {"rerun", "--from", "2024-01-01", "--to", "2025-06-01"},
        "a rerun takes at most 366"},
-      {"dry run", {"rerun", "--from", "2026-11-01", "--to", "2026-11-01", "--dry-run"},
-       "not built yet"},
   };
   for (const auto& c : cases) {
     INFO(c.why);
@@ -98,25 +119,67 @@ TEST_CASE("rerun re-decides a past day's orders and rewrites its reports, the sa
                   "AND orders_examined = 2 AND transitions = 1 AND finished_at IS NOT NULL") == 1);
   CHECK(env.count("SELECT COUNT(*) FROM bill_day WHERE bill_date = '" + day + "'") == 1);
 
-  auto snapshot = [&] {
-    using namespace Poco::Data::Keywords;
-    auto s = env.db().session();
-    std::string v;
-    s << "SELECT CONCAT((SELECT GROUP_CONCAT(CONCAT_WS(',', out_trade_no, state, "
-         "COALESCE(transaction_id, ''), COALESCE(paid_at, '')) ORDER BY id) FROM merchant_order), "
-         "'|', (SELECT GROUP_CONCAT(CONCAT_WS(',', order_id, from_state, to_state, source, "
-         "evidence) ORDER BY id) FROM order_transition), '|', (SELECT COUNT(*) FROM discrepancy), "
-         "'|', (SELECT GROUP_CONCAT(CONCAT_WS(',', mch_id, bill_date, local_count, bill_count, "
-         "bill_status, matched_count) ORDER BY mch_id) FROM bill_day), '|', "
-         "(SELECT COUNT(*) FROM bill_file))",
-        into(v), now;
-    return v;
-  };
-  const std::string db1 = snapshot();
+  const std::string db1 = dbSnapshot(env);
   auto second = env.wxrecon({"rerun", "--from", day, "--to", day, "--mch", mch});
   CHECK(second.exit_code == 0);
   // Y_PAID is finished now: only Y_OPEN is re-decided (without --recheck-final).
   CHECK_THAT(second.out, Contains(day + " " + mch + ": 1 orders re-decided, 0 transitions"));
-  CHECK(snapshot() == db1);
+  CHECK(dbSnapshot(env) == db1);
   CHECK(slurp(csv_path) == csv1);
+}
+
+TEST_CASE("rerun --dry-run decides and reports without writing, and the real rerun does as it said",
+          "[integration][rerun]") {
+  SweepEnv env;
+  wx::test::TempDir reports;
+  wx::test::TempDir archive;
+  env.writeIni("\n[reports]\ndir = " + reports.path() + "\n\n[bill]\narchive_dir = " +
+               archive.path() + "\n");
+  // 25 days ago: a Beijing day of its own (GET_LOCK per merchant-day is server-wide; see above).
+  constexpr int kDaysAgo = 25;
+  env.order(0, "D_PAID", 250, -kDaysAgo * 86400, 3600);
+  env.simPay(0, "D_PAID");
+  env.order(0, "D_AMOUNT", 300, -kDaysAgo * 86400, 3600);
+  env.simPay(0, "D_AMOUNT", 301);  // paid another amount: REVIEW with AMOUNT_MISMATCH (HIGH)
+  env.order(0, "D_OPEN", 100, -kDaysAgo * 86400, 3600);
+  {
+    using namespace Poco::Data::Keywords;
+    auto s = env.db().session();
+    s << "UPDATE merchant_order SET next_check_at = NOW(3) + INTERVAL 1 HOUR", now;
+  }
+  const std::string day = wx::formatIsoDate(wx::addDays(
+      wx::beijingDate(std::chrono::time_point_cast<wx::Millis>(std::chrono::system_clock::now())),
+      -kDaysAgo));
+  const std::string mch = env.merchant(0).mch_id;
+  const std::string before = dbSnapshot(env);
+  const std::string leases_sql =
+      "SELECT GROUP_CONCAT(CONCAT_WS(',', version, lease_generation, COALESCE(lease_owner, ''), "
+      "COALESCE(next_check_at, '')) ORDER BY id) FROM merchant_order";
+  const std::string leases_before = queryText(env, leases_sql);
+
+  auto dry = env.wxrecon({"rerun", "--from", day, "--to", day, "--mch", mch, "--dry-run"});
+  INFO(dry.out << dry.err);
+  CHECK(dry.exit_code == 3);  // the AMOUNT_MISMATCH it would open is HIGH
+  CHECK_THAT(dry.out, Contains("(1 day), dry run: nothing written"));
+  CHECK_THAT(dry.out, Contains(day + " " + mch + ": 3 orders re-decided, 2 transitions (would "
+                               "write)"));
+  CHECK_THAT(dry.out, Contains("reports not rewritten"));
+  CHECK_THAT(dry.out, Contains("new discrepancies (would open): 1 (HIGH 1)"));
+  CHECK(dbSnapshot(env) == before);  // no state, transition, discrepancy, bill row
+  CHECK(queryText(env, leases_sql) == leases_before);  // not even a lease
+  CHECK_FALSE(Poco::File(reports.path() + "/" + mch + "/" + day).exists());
+  // The bill step ran as a bill dry run: its reports are under dry-run/.
+  CHECK(Poco::File(reports.path() + "/dry-run/" + mch + "/" + day + "/reconciliation.csv").exists());
+  CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'rerun' AND params LIKE '%dry-run' AND "
+                  "status = 'DRY_RUN' AND orders_examined = 3 AND transitions = 2") == 1);
+
+  auto real = env.wxrecon({"rerun", "--from", day, "--to", day, "--mch", mch});
+  INFO(real.out << real.err);
+  CHECK(real.exit_code == 3);
+  CHECK_THAT(real.out, Contains(day + " " + mch + ": 3 orders re-decided, 2 transitions; "));
+  CHECK_THAT(real.out, Contains("new discrepancies: 1 (HIGH 1)"));
+  CHECK(env.row("D_PAID").state == "SUCCESS");
+  CHECK(env.row("D_AMOUNT").state == "REVIEW");
+  CHECK(env.row("D_OPEN").state == "NOTPAY");
+  CHECK(Poco::File(reports.path() + "/" + mch + "/" + day + "/reconciliation.csv").exists());
 }

@@ -93,6 +93,23 @@ TEST_CASE("rerun runs re-decide, bill, reports per merchant-day, oldest day firs
   CHECK_THAT(text, Contains("report: reports/B/2026-11-02/reconciliation.csv"));
 }
 
+TEST_CASE("a dry rerun skips the reports step and says what it would write", "[rerun]") {
+  FakeSteps steps;
+  steps.high_from_recheck = 1;
+  auto o = options(1, {"A"});
+  o.dry_run = true;
+  std::atomic<bool> stop{false};
+  auto s = runRerun(steps, o, stop);
+  CHECK(steps.calls == std::vector<std::string>{"a A 2026-11-01", "b A 2026-11-01"});
+  CHECK(s.exitCode() == 3);  // what a real run would have opened decides, as for bill --dry-run
+  const std::string text = s.render();
+  CHECK_THAT(text, Contains("(1 day), dry run: nothing written"));
+  CHECK_THAT(text, Contains("2 transitions (would write); bill reconciled (from the archive); "
+                            "reports not rewritten"));
+  CHECK_THAT(text, Contains("new discrepancies (would open): 1 (HIGH 1)"));
+  CHECK_THAT(text, !Contains("report: "));
+}
+
 TEST_CASE("a failed merchant-day is recorded and the others go on", "[rerun]") {
   FakeSteps steps;
   steps.recheck_error["A 2026-11-01"] = Status::unavailable("database unreachable");
