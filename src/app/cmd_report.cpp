@@ -5,42 +5,21 @@
 #include "app/commands.h"
 #include "common/log.h"
 #include "service/report_writer.h"
+#include "service/rerun_plan.h"
 #include "storage/database.h"
 #include "storage/mysql_report_reader.h"
 #include "storage/mysql_stores.h"
 
 namespace wx {
 
-namespace {
-
-// A typo in a year (2016 for 2026) should not quietly write ten years of reports.
-constexpr std::int64_t kMaxDays = 366;
-
-Result<CivilDate> dateFlag(CommandContext& ctx, const std::string& flag) {
-  if (!ctx.has(flag)) return Status::invalidArgument("--" + flag + " YYYY-MM-DD is required");
-  auto d = parseIsoDate(ctx.get(flag));
-  if (!d) return Status::invalidArgument("--" + flag + ": " + d.status().message());
-  return *d;
-}
-
-}  // namespace
-
 int runReport(CommandContext& ctx) {
-  auto from = dateFlag(ctx, "from");
-  auto to = from ? dateFlag(ctx, "to") : Result<CivilDate>(from.status());
-  if (!to) {
-    ctx.err() << "wxrecon report: " << to.status().message() << "\n";
+  if (!ctx.has("from") || !ctx.has("to")) {
+    ctx.err() << "wxrecon report: --from and --to (YYYY-MM-DD) are required\n";
     return kExitUsage;
   }
-  if (*to < *from) {
-    ctx.err() << "wxrecon report: --to " << formatIsoDate(*to) << " is before --from "
-              << formatIsoDate(*from) << "\n";
-    return kExitUsage;
-  }
-  const std::int64_t days = daysFromCivil(*to) - daysFromCivil(*from) + 1;
-  if (days > kMaxDays) {
-    ctx.err() << "wxrecon report: --from/--to span " << days << " days; at most " << kMaxDays
-              << " per run\n";
+  auto range = parseDayRange(ctx.get("from"), ctx.get("to"));
+  if (!range) {
+    ctx.err() << "wxrecon report: " << range.status().message() << "\n";
     return kExitUsage;
   }
   const Config* config = ctx.config();
@@ -66,7 +45,7 @@ int runReport(CommandContext& ctx) {
   if (db == nullptr) return kExitFailed;  // the error is printed: database unreachable
 
   MySqlRunStore runs(*db);
-  const std::string params = "from=" + formatIsoDate(*from) + " to=" + formatIsoDate(*to) +
+  const std::string params = "from=" + formatIsoDate(range->from) + " to=" + formatIsoDate(range->to) +
                              " mch=" + (ctx.get("mch").empty() ? "*" : ctx.get("mch"));
   auto run_id = runs.start(RunKind::kReport, params, false);
   if (!run_id) {
@@ -81,7 +60,7 @@ int runReport(CommandContext& ctx) {
   std::string first_error;
   std::ostream& out = ctx.out();
   for (const std::string& mch : merchants) {
-    for (CivilDate day = *from; day <= *to; day = addDays(day, 1)) {
+    for (CivilDate day = range->from; day <= range->to; day = addDays(day, 1)) {
       auto paths =
           writeDayReports(reader, SystemClock::instance(), config->reports_dir, mch, day, false);
       if (!paths) {

@@ -5,8 +5,7 @@
 
 namespace wx {
 
-Result<RerunRange> parseRerunRange(const std::string& from, const std::string& to,
-                                   const CivilDate& today) {
+Result<RerunRange> parseDayRange(const std::string& from, const std::string& to) {
   auto d1 = parseIsoDate(from);
   if (!d1) return Status::invalidArgument("--from: " + d1.status().message());
   auto d2 = parseIsoDate(to);
@@ -15,20 +14,27 @@ Result<RerunRange> parseRerunRange(const std::string& from, const std::string& t
     return Status::invalidArgument("--to " + formatIsoDate(*d2) + " is before --from " +
                                    formatIsoDate(*d1));
   }
-  const CivilDate yesterday = addDays(today, -1);
-  if (yesterday < *d2) {
-    return Status::invalidArgument(
-        "--to " + formatIsoDate(*d2) + " is not over yet in Beijing (today is " +
-        formatIsoDate(today) + "): the last day a rerun takes is " + formatIsoDate(yesterday));
-  }
   const std::int64_t days = daysFromCivil(*d2) - daysFromCivil(*d1) + 1;
   if (days > kMaxRerunDays) {
     return Status::invalidArgument("--from " + formatIsoDate(*d1) + " --to " +
                                    formatIsoDate(*d2) + " is " + std::to_string(days) +
-                                   " days; a rerun takes at most " +
-                                   std::to_string(kMaxRerunDays) + " (split the range)");
+                                   " days; at most " + std::to_string(kMaxRerunDays) +
+                                   " per run (split the range)");
   }
   return RerunRange{*d1, *d2, static_cast<int>(days)};
+}
+
+Result<RerunRange> parseRerunRange(const std::string& from, const std::string& to,
+                                   const CivilDate& today) {
+  auto range = parseDayRange(from, to);
+  if (!range) return range;
+  const CivilDate yesterday = addDays(today, -1);
+  if (yesterday < range->to) {
+    return Status::invalidArgument(
+        "--to " + formatIsoDate(range->to) + " is not over yet in Beijing (today is " +
+        formatIsoDate(today) + "): the last day a rerun takes is " + formatIsoDate(yesterday));
+  }
+  return range;
 }
 
 std::string rerunProgressLine(int done, int total, const CivilDate& day, double elapsed_s,

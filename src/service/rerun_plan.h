@@ -9,7 +9,7 @@
 
 namespace wx {
 
-// At most this many days per rerun (a year, leap day included).
+// At most this many days per rerun or report run (a year, leap day included).
 constexpr int kMaxRerunDays = 366;
 
 struct RerunRange {
@@ -18,7 +18,12 @@ struct RerunRange {
   int days = 0;  // to - from + 1
 };
 
-// Validates --from/--to ("YYYY-MM-DD", Beijing days) against today (Beijing). The last day
+// Validates --from/--to ("YYYY-MM-DD", Beijing days) as `wxrecon report` takes them. Errors
+// (kInvalidArgument) name the flag and the reason: a malformed date, D2 before D1, more than
+// kMaxRerunDays days (a typo in a year should not quietly mean ten years).
+Result<RerunRange> parseDayRange(const std::string& from, const std::string& to);
+
+// The same for rerun, also against today (Beijing). The last day
 // allowed is yesterday: today's bill cannot exist before tomorrow and today's unfinished
 // orders are the sweep's. Errors (kInvalidArgument) name the flag and the reason: a malformed
 // date, D2 before D1, a day not yet over (today or later), more than kMaxRerunDays days.

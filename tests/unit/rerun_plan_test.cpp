@@ -38,7 +38,7 @@ TEST_CASE("rerun takes a range of finished Beijing days, at most 366", "[rerun_p
       {"D2 before D1", "2026-11-20", "2026-11-19", "--to 2026-11-19 is before --from 2026-11-20"},
       {"today is not over", "2026-11-27", "2026-11-28", "not over yet in Beijing"},
       {"a future day", "2026-12-01", "2026-12-02", "the last day a rerun takes is 2026-11-27"},
-      {"367 days", "2025-11-26", "2026-11-27", "is 367 days; a rerun takes at most 366"},
+      {"367 days", "2025-11-26", "2026-11-27", "is 367 days; at most 366 per run"},
       {"a malformed --from", "2026-13-01", "2026-11-27", "--from:"},
       {"a malformed --to", "2026-11-01", "27.11.2026", "--to:"},
   };
@@ -49,6 +49,22 @@ TEST_CASE("rerun takes a range of finished Beijing days, at most 366", "[rerun_p
     CHECK(r.status().code() == StatusCode::kInvalidArgument);
     CHECK_THAT(r.status().message(), Contains(c.says));
   }
+}
+
+TEST_CASE("report takes any range of Beijing days, today and later included, at most 366",
+          "[rerun_plan]") {
+  auto future = parseDayRange("2099-01-01", "2099-01-02");
+  REQUIRE(future.isOk());
+  CHECK(future->days == 2);
+  auto year = parseDayRange("2025-11-27", "2026-11-27");
+  REQUIRE(year.isOk());
+  CHECK(year->days == 366);
+  auto too_long = parseDayRange("2016-11-27", "2026-11-27");  // a typo in a year
+  REQUIRE_FALSE(too_long.isOk());
+  CHECK_THAT(too_long.status().message(), Contains("at most 366 per run"));
+  auto reversed = parseDayRange("2026-11-02", "2026-11-01");
+  REQUIRE_FALSE(reversed.isOk());
+  CHECK_THAT(reversed.status().message(), Contains("is before --from"));
 }
 
 TEST_CASE("rerun's progress line fills a bar across the days", "[rerun_plan]") {
