@@ -6,7 +6,7 @@
 
 using wx::addressInCidrs;
 
-TEST_CASE("notify-server: the SUCCESS ack is WeChat's exact bytes; FAIL carries our reason",
+TEST_CASE("notify-server: the SUCCESS ack is WeChat's exact bytes: FAIL carries our reason",
           "[notify-server][unit]") {
   CHECK(wx::notifySuccessAck() ==
         "<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]>"

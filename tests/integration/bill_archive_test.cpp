@@ -53,7 +53,7 @@ TEST_CASE("bill: a merchant-day locked by another session is skipped, exit 1, sa
 }
 
 TEST_CASE(
-    "bill from the archive (redownload = false): reused with its sha256 checked; a "
+    "bill from the archive (redownload = false): reused with its sha256 checked: a "
     "tampered file is refused",
     "[bill][integration]") {
   BillEnv env(9);  // a day of its own (bill_env.h)

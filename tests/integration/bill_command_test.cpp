@@ -27,7 +27,7 @@ std::string readFile(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("bill: every bill-side kind planted once is found once; a second run adds nothing",
+TEST_CASE("bill: every bill-side kind planted once is found once: a second run adds nothing",
           "[bill][integration]") {
   BillEnv env;
   const CivilDate d = env.day, prev = addDays(env.day, -1);
@@ -146,7 +146,7 @@ TEST_CASE("bill: --dry-run writes only its recon_run row", "[bill][integration]"
   CHECK_THAT(csv, Contains("(dry run: would open)"));
 }
 
-TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused locally exit 2",
+TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0: dates refused locally exit 2",
           "[bill][integration]") {
   BillEnv env(11);  // a day of its own (bill_env.h)
   auto r = env.bill();
@@ -168,7 +168,7 @@ TEST_CASE("bill: an EMPTY day with nothing paid locally exits 0; dates refused l
   CHECK(bad.exit_code == 2);
 }
 
-TEST_CASE("bill: a failed download exits 1 and is never an empty bill; Bill Creating exits 4",
+TEST_CASE("bill: a failed download exits 1 and is never an empty bill: Bill Creating exits 4",
           "[bill][integration]") {
   BillEnv env(12);  // a day of its own (bill_env.h)
   env.localPaid("LONLY", 150, env.day, 14, 0);  // would be LOCAL_ONLY from an empty bill

@@ -82,7 +82,7 @@ void clearRun(BillEnv& env) {
 }  // namespace
 
 TEST_CASE(
-    "bill (T13): TZ=UTC, Asia/Shanghai, America/New_York give identical rows; early "
+    "bill (T13): TZ=UTC, Asia/Shanghai, America/New_York give identical rows: early "
     "Beijing hours land on D",
     "[bill][integration][tz]") {
   BillEnv env(6);  // a day of its own (bill_env.h)

@@ -70,7 +70,7 @@ class PrivateMariaDb {
 }  // namespace
 
 TEST_CASE(
-    "notify-server: database down -> FAIL answers, nothing acked unstored; back -> the "
+    "notify-server: database down -> FAIL answers, nothing acked unstored: back -> the "
     "resent notification is accepted",
     "[integration][notify-server][db-down]") {
   PrivateMariaDb mdb;

@@ -267,7 +267,7 @@ TEST_CASE("notify-server: a leased order is skipped by the confirmation and left
 
 TEST_CASE(
     "notify-server: with notification_is_evidence a verified notification proves payment "
-    "without a query; a mismatching one goes to REVIEW",
+    "without a query: a mismatching one goes to REVIEW",
     "[integration][notify-server]") {
   TestDatabase tdb;
   SimProcess sim;

@@ -328,7 +328,7 @@ TEST_CASE("notify-server: oversize bodies get 413, slow clients are cut off, gen
 }
 
 TEST_CASE(
-    "notify-server: unverified bodies are stored up to max_bad_per_minute per source; "
+    "notify-server: unverified bodies are stored up to max_bad_per_minute per source: "
     "X-Forwarded-For only from trusted proxies",
     "[integration][notify-server]") {
   TestDatabase tdb;

@@ -63,7 +63,7 @@ TEST_CASE("rerun refuses a bad range before touching anything", "[integration][r
        {"rerun", "--from", wx::formatIsoDate(today), "--to", wx::formatIsoDate(today)},
        "not over yet in Beijing"},
       {"over a year", {"rerun", "--from", "2024-01-01", "--to", "2025-06-01"},
-       "a rerun takes at most 366"},
+       "at most 366 per run"},
   };
   for (const auto& c : cases) {
     INFO(c.why);

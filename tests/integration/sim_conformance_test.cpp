@@ -188,7 +188,7 @@ TEST_CASE("sim: an unpaid order answers NOTPAY with only out_trade_no, even past
              {{"N", nonce}, {"S", sign}}));
 }
 
-TEST_CASE("sim: closeorder keeps the 5-minute rule; closed never pays, paid never closes",
+TEST_CASE("sim: closeorder keeps the 5-minute rule: closed never pays, paid never closes",
           "[integration][sim]") {
   SimProcess sim;
   createOrder(sim, "ORDCLOSE01");
@@ -295,7 +295,7 @@ TEST_CASE("sim: unifiedorder creates, repeats idempotently, refuses reuse, signs
   CHECK(xmlValue(sim.pay("unifiedorder", uo).body, "err_code") == "ORDERPAID");
 }
 
-TEST_CASE("sim: refundquery lists refunds by every id kind; REFUNDNOTEXIST otherwise",
+TEST_CASE("sim: refundquery lists refunds by every id kind: REFUNDNOTEXIST otherwise",
           "[integration][sim]") {
   SimProcess sim;
   createOrder(sim, "ORDREF0001", R"(,"total_fee":1000)");

@@ -136,7 +136,7 @@ TEST_CASE("sim: each fault kind shows on the wire as specified", "[integration][
   CHECK(stats->getObject("closeorder")->getValue<int>("http_error") == 1);
 }
 
-TEST_CASE("sim: the same seed gives the same answers; another seed does not",
+TEST_CASE("sim: the same seed gives the same answers: another seed does not",
           "[integration][sim]") {
   const std::string faults =
       R"({"systemerror":0.2,"bad_sign":0.1,"wrong_order":0.1,"malformed":0.1,"http500":0.1})";

@@ -74,7 +74,7 @@ TEST_CASE("sim: notifications follow 15s/15s/30s/3m/10m/20m/30m/30m/30m/60m/3h/3
   CHECK(rx.bodies().size() == 16);
 }
 
-TEST_CASE("sim: resends stop at the first valid SUCCESS ack; the body is signed, no trade_state",
+TEST_CASE("sim: resends stop at the first valid SUCCESS ack: the body is signed, no trade_state",
           "[integration][sim]") {
   // FAIL ack, HTTP 500, a 200 that is not XML, then SUCCESS.
   NotifyReceiver rx([](std::size_t n) {
@@ -112,7 +112,7 @@ TEST_CASE("sim: resends stop at the first valid SUCCESS ack; the body is signed,
   CHECK(xmlValue(b, "sign") == sign);
 }
 
-TEST_CASE("sim: notify lose sends nothing; forge adds a copy with a wrong sign; twice doubles",
+TEST_CASE("sim: notify lose sends nothing: forge adds a copy with a wrong sign: twice doubles",
           "[integration][sim]") {
   NotifyReceiver rx(
       [](std::size_t) { return std::make_pair(200, std::string(wx::test::successAck())); });

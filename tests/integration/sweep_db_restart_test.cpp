@@ -68,7 +68,7 @@ class BackgroundSweep {
 
 }  // namespace
 
-TEST_CASE("sweep: a database restart mid-run loses nothing; later sweeps finish every order",
+TEST_CASE("sweep: a database restart mid-run loses nothing: later sweeps finish every order",
           "[sweep][integration][db-restart]") {
   RestartableMariaDb mdb;
   ScopedDbEnv scoped(mdb);

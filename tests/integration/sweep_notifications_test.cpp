@@ -10,7 +10,7 @@ using wx::test::SweepEnv;
 using wx::test::SweepEnvOptions;
 
 TEST_CASE(
-    "sweep: a verified notification WeChat does not confirm raises NOTIFY_UNCONFIRMED; "
+    "sweep: a verified notification WeChat does not confirm raises NOTIFY_UNCONFIRMED: "
     "a forged one is ignored",
     "[sweep][integration][notify]") {
   SweepEnv env;

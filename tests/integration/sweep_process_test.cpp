@@ -106,7 +106,7 @@ bool claimedWithQueryInFlight(SweepEnv& env) {
 
 }  // namespace
 
-TEST_CASE("sweep exits 1 when WeChat is unreachable for every call; orders only rescheduled",
+TEST_CASE("sweep exits 1 when WeChat is unreachable for every call: orders only rescheduled",
           "[sweep][integration]") {
   SweepEnv env;
   env.order(0, "NOWHERE-1", 100, -3600, 3600);
@@ -125,7 +125,7 @@ TEST_CASE("sweep exits 1 when WeChat is unreachable for every call; orders only 
 }
 
 TEST_CASE(
-    "sweep: an order whose notifications cannot be read is released, never spun on; "
+    "sweep: an order whose notifications cannot be read is released, never spun on: "
     "exit 1",
     "[sweep][integration]") {
   SweepEnv env;

@@ -170,7 +170,7 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
 }
 
 TEST_CASE(
-    "T6 (light): 10% injected faults never produce a wrong terminal state; all orders "
+    "T6 (light): 10% injected faults never produce a wrong terminal state: all orders "
     "correct within 2 runs after the faults stop",
     "[sweep][integration][T6]") {
   SweepEnv env;

@@ -66,7 +66,7 @@ TEST_CASE("paid locally on D: SUCCESS, REFUND, or REVIEW with a transaction_id",
   CHECK_FALSE(countsAsPaidLocally(order("A", OrderState::kNotPay, 1)));
 }
 
-TEST_CASE("notifyMismatch names each differing field; agreement gives nothing", "[bill_match]") {
+TEST_CASE("notifyMismatch names each differing field: agreement gives nothing", "[bill_match]") {
   const CivilDate day{2024, 5, 1};
   const Order o = order("A", OrderState::kSuccess, 100);
   const BillLine bill = line("A", false, 100, "4200X");

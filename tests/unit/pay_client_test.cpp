@@ -493,7 +493,7 @@ TEST_CASE("orderquery: amounts and times of a paid answer", "[pay_client]") {
   CHECK(a.fields.at("transaction_id") == "4200000001202405010000000001");  // evidence kept
 }
 
-TEST_CASE("orderquery: by transaction_id; HMAC-SHA256 merchants; the previous key",
+TEST_CASE("orderquery: by transaction_id: HMAC-SHA256 merchants: the previous key",
           "[pay_client]") {
   SECTION("transaction_id is sent alone and checked") {
     Harness h;

@@ -83,7 +83,7 @@ TEST_CASE("prefetched notifications: one read per batch, each order's rows once"
   CHECK(store.single_reads == 2);
 }
 
-TEST_CASE("prefetched notifications: a failed prefetch keeps nothing; orders read the source",
+TEST_CASE("prefetched notifications: a failed prefetch keeps nothing: orders read the source",
           "[notifications][unit]") {
   CountingStore store;
   store.rows = {row(1, "M1", "A")};
