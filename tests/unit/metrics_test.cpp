@@ -63,7 +63,7 @@ TEST_CASE("metrics: label values and HELP are escaped", "[metrics]") {
   CHECK(v.samples()[0].labels.at("v") == "a\"b\\c\nd");  // round trip
 }
 
-TEST_CASE("metrics: registering again returns the family; a different shape is a bug",
+TEST_CASE("metrics: registering again returns the family: a different shape is a bug",
           "[metrics]") {
   MetricsRegistry r;
   auto& a = r.counter("wx_a_total", "A.", {"x"});
