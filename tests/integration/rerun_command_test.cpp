@@ -44,6 +44,16 @@ std::string dbSnapshot(SweepEnv& env) {
       "'|', (SELECT COUNT(*) FROM bill_file))");
 }
 
+// A SweepEnv whose ini has [reports] and [bill] directories of its own.
+struct RerunEnv : SweepEnv {
+  wx::test::TempDir reports;
+  wx::test::TempDir archive;
+  RerunEnv() {
+    writeIni("\n[reports]\ndir = " + reports.path() + "\n\n[bill]\narchive_dir = " +
+             archive.path() + "\n");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("rerun refuses a bad range before touching anything", "[integration][rerun]") {
@@ -76,11 +86,8 @@ TEST_CASE("rerun refuses a bad range before touching anything", "[integration][r
 
 TEST_CASE("rerun re-decides a past day's orders and rewrites its reports, the same twice",
           "[integration][rerun]") {
-  SweepEnv env;
-  wx::test::TempDir reports;
-  wx::test::TempDir archive;
-  env.writeIni("\n[reports]\ndir = " + reports.path() + "\n\n[bill]\narchive_dir = " +
-               archive.path() + "\n");
+  RerunEnv env;
+  const wx::test::TempDir& reports = env.reports;
   // Created exactly 48 h ago: always the day before yesterday in Beijing (not yesterday: the
   // daemon test runs yesterday's bill, and GET_LOCK('wxrecon-bill-<mch>-<date>') is
   // server-wide, so two tests on the same MariaDB would lock each other out). Paid at WeChat
@@ -130,11 +137,8 @@ TEST_CASE("rerun re-decides a past day's orders and rewrites its reports, the sa
 
 TEST_CASE("rerun --dry-run decides and reports without writing, and the real rerun does as it said",
           "[integration][rerun]") {
-  SweepEnv env;
-  wx::test::TempDir reports;
-  wx::test::TempDir archive;
-  env.writeIni("\n[reports]\ndir = " + reports.path() + "\n\n[bill]\narchive_dir = " +
-               archive.path() + "\n");
+  RerunEnv env;
+  const wx::test::TempDir& reports = env.reports;
   // 25 days ago: a Beijing day of its own (GET_LOCK per merchant-day is server-wide; see above).
   constexpr int kDaysAgo = 25;
   env.order(0, "D_PAID", 250, -kDaysAgo * 86400, 3600);
