@@ -242,7 +242,8 @@ class BillStore {
   virtual Result<std::optional<BillFileRecord>> newestUsable(const std::string& mch_id,
                                                               const CivilDate& day,
                                                               const std::string& bill_type) = 0;
-  // Replaces the bill_day row of (mch_id, bill_date).
+  // Replaces the bill_day row of (mch_id, bill_date); an OK/EMPTY day also resolves an OPEN
+  // BILL_TOTALS_MISMATCH of that day (a rejected earlier download, cleared by itself).
   virtual Status saveDay(const BillDayRecord& day) = 0;
   // Keyset paging over orders with paid_at in [from, to) of one merchant (any state; the
   // caller filters), ordered by (paid_at, id): pass the last order seen (nullptr: start).

@@ -101,6 +101,19 @@ Status MySqlBillStore::saveDay(const BillDayRecord& d) {
         use(mch), use(date), use(lc), use(la), use(bc), use(bo), use(bs), use(br), use(fee),
         use(bn), use(mc), use(ma), use(ul), use(ub), use(nm), use(status), use(file), use(run),
         now;
+    // A usable bill of the day clears an earlier rejected download of it by itself (DESIGN.md
+    // §4): the day is reconciled from this one.
+    if (status == "OK" || status == "EMPTY") {
+      std::string note = "cleared by itself: a later download of the day's bill was consistent (" +
+                         status + ", bill_file " +
+                         (d.bill_file_id > 0 ? std::to_string(d.bill_file_id) : "-") +
+                         "); the day is reconciled from it";
+      s << "UPDATE discrepancy SET status = 'RESOLVED', resolved_by = 'wxrecon', "
+           "resolved_at = NOW(3), resolution_note = ?, last_run_id = COALESCE(?, last_run_id) "
+           "WHERE kind = 'BILL_TOTALS_MISMATCH' AND mch_id = ? AND bill_date = ? AND "
+           "status = 'OPEN'",
+          use(note), use(run), use(mch), use(date), now;
+    }
   });
 }
 

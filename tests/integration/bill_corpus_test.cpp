@@ -180,4 +180,8 @@ TEST_CASE(
   CHECK(env.count("SELECT COUNT(*) FROM discrepancy WHERE kind = 'LOCAL_ONLY' AND "
                   "out_trade_no = 'LONLY'") == 1);
   CHECK(env.count("SELECT matched_count FROM bill_day") == 1);
+  // The rejection cleared by itself: RESOLVED by wxrecon, saying why.
+  CHECK(env.count("SELECT COUNT(*) FROM discrepancy WHERE kind = 'BILL_TOTALS_MISMATCH' AND "
+                  "status = 'RESOLVED' AND resolved_by = 'wxrecon' AND resolution_note LIKE "
+                  "'cleared by itself: a later download of the day''s bill was consistent%'") == 1);
 }
