@@ -1,4 +1,5 @@
 #include "app/config.h"
+#include "app/config_env.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,9 +66,10 @@ namespace {
 // Reads one INI file into sections, reporting every problem with file, section and key.
 class Loader {
  public:
-  Loader(std::string path, const ConfigLoadOptions& options) : path_(std::move(path)), options_(options) {}
+  Loader(std::string path, const ConfigEnv& env, const ConfigLoadOptions& options)
+      : path_(std::move(path)), env_(env), options_(options) {}
 
-  Result<Config> load();
+  Result<Config> load(std::istream& ini_text);
 
  private:
   using Keys = std::map<std::string, std::string>;  // key -> value, for one section
@@ -94,6 +96,7 @@ class Loader {
                                   const WechatConfig& wechat) const;
 
   std::string path_;
+  const ConfigEnv& env_;
   ConfigLoadOptions options_;
 };
 
@@ -153,37 +156,35 @@ Result<std::optional<Secret>> Loader::secret(const std::string& section, const K
   }
   if (env_it != keys.end()) {
     const std::string& var = env_it->second;
-    const char* value = var.empty() ? nullptr : std::getenv(var.c_str());
-    if (value == nullptr || *value == '\0') {
+    const std::optional<std::string> value =
+        var.empty() ? std::nullopt : env_.variable(var);
+    if (!value || value->empty()) {
       return fail(section, "key '" + base + "_env' names environment variable '" + var +
                                "', which is not set or empty");
     }
-    return std::optional<Secret>(Secret(value));
+    return std::optional<Secret>(Secret(*value));
   }
   if (file_it != keys.end()) {
     const std::string& file = file_it->second;
-    struct stat st {};
-    if (file.empty() || ::stat(file.c_str(), &st) != 0) {
-      return fail(section, "key '" + base + "_file': cannot read '" + file + "'");
-    }
+    std::optional<ConfigEnv::SecretFile> read =
+        file.empty() ? std::nullopt : env_.secretFile(file);
+    if (!read) return fail(section, "key '" + base + "_file': cannot read '" + file + "'");
     if (options_.check_permissions) {
-      if (st.st_mode & S_IROTH) {
+      if (read->readable_by_others) {
         return Status::failedPrecondition(path_ + ": [" + section + "] key '" + base + "_file': '" +
                                           file + "' is readable by others (chmod 600 it)");
       }
-      if ((st.st_mode & S_IRGRP) && st.st_gid != ::getegid()) {
+      if (read->readable_by_other_group) {
         return Status::failedPrecondition(path_ + ": [" + section + "] key '" + base + "_file': '" +
                                           file +
                                           "' is readable by a group other than the process's "
                                           "(chmod 600 it)");
       }
     }
-    std::ifstream in(file, std::ios::binary);
-    std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string& value = read->content;
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) {
       value.pop_back();
     }
-    if (!in.good() && !in.eof()) return fail(section, "key '" + base + "_file': cannot read '" + file + "'");
     if (value.empty()) return fail(section, "key '" + base + "_file': '" + file + "' is empty");
     return std::optional<Secret>(Secret(std::move(value)));
   }
@@ -286,27 +287,26 @@ Result<MerchantConfig> Loader::merchant(const std::string& name, const Keys& key
   return m;
 }
 
-Result<Config> Loader::load() {
-  struct stat st {};
-  if (::stat(path_.c_str(), &st) != 0) {
-    return Status::invalidArgument(path_ + ": cannot read the config file");
-  }
-  if (options_.check_permissions && (st.st_mode & S_IWOTH)) {
-    return Status::failedPrecondition(path_ + ": the config file is world-writable (chmod o-w it)");
-  }
+Result<Config> Loader::load(std::istream& ini_text) {
   Poco::AutoPtr<Poco::Util::IniFileConfiguration> ini;
   try {
-    ini = new Poco::Util::IniFileConfiguration(path_);
+    ini = new Poco::Util::IniFileConfiguration(ini_text);
   } catch (const Poco::Exception& e) {
     return Status::invalidArgument(path_ + ": " + e.displayText());
   }
 
-  // Gather sections. Poco keys "merchant.shop.mch_id" come back as a tree.
+  // Gather sections. Poco keys "merchant.shop.mch_id" come back as a tree, split at each '.'.
+  // An empty part ("= 1", "[db]\n.x = 1", "a..b") names no node of that tree: refuse it before
+  // looking a value up (Poco would throw NotFoundException).
+  const Status empty_name = Status::invalidArgument(
+      path_ + ": a section or key name is empty (a line \"= value\", or a name with a leading, "
+              "trailing or doubled '.')");
   std::map<std::string, Keys> sections;
   std::map<std::string, Keys> merchants;
   Poco::Util::AbstractConfiguration::Keys top;
   ini->keys(top);
   for (const auto& name : top) {
+    if (name.empty()) return empty_name;
     Poco::Util::AbstractConfiguration::Keys sub;
     ini->keys(name, sub);
     if (sub.empty()) {
@@ -314,18 +314,30 @@ Result<Config> Loader::load() {
     }
     if (name == "merchant") {
       for (const auto& mname : sub) {
+        if (mname.empty()) return empty_name;
         Poco::Util::AbstractConfiguration::Keys mkeys;
         ini->keys("merchant." + mname, mkeys);
         if (mkeys.empty()) {
           return Status::invalidArgument(path_ + ": [merchant] needs a name: [merchant.NAME]");
         }
         Keys& k = merchants[mname];
-        for (const auto& key : mkeys) k[key] = ini->getRawString("merchant." + mname + "." + key);
+        for (const auto& key : mkeys) {
+          if (key.empty()) return empty_name;
+          // "x.y = 1" under [merchant.a] (or a [merchant.a.x] section) is a subtree, not a value.
+          Poco::Util::AbstractConfiguration::Keys deeper;
+          ini->keys("merchant." + mname + "." + key, deeper);
+          if (!deeper.empty()) {
+            return Status::invalidArgument(path_ + ": unknown section [merchant." + mname + "." +
+                                           key + "]");
+          }
+          k[key] = ini->getRawString("merchant." + mname + "." + key);
+        }
       }
       continue;
     }
     Keys& k = sections[name];
     for (const auto& key : sub) {
+      if (key.empty()) return empty_name;
       Poco::Util::AbstractConfiguration::Keys deeper;
       ini->keys(name + "." + key, deeper);
       if (!deeper.empty()) {
@@ -393,7 +405,7 @@ Result<Config> Loader::load() {
       }
     }
     c.wechat.ca_file = stringValue(k, "ca_file", "");
-    if (!c.wechat.ca_file.empty() && ::access(c.wechat.ca_file.c_str(), R_OK) != 0) {
+    if (!c.wechat.ca_file.empty() && !env_.readable(c.wechat.ca_file)) {
       return fail("wechat", "key 'ca_file': cannot read '" + c.wechat.ca_file + "'");
     }
     auto ct = intValue("wechat", k, "connect_timeout_ms", 6000, 1, 600000);
@@ -548,10 +560,54 @@ Result<Config> Loader::load() {
   return c;
 }
 
+// The real environment: getenv, stat + read, access.
+class ProcessConfigEnv final : public ConfigEnv {
+ public:
+  std::optional<std::string> variable(const std::string& name) const override {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  }
+  std::optional<SecretFile> secretFile(const std::string& path) const override {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) return std::nullopt;
+    SecretFile f;
+    f.content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) return std::nullopt;
+    f.readable_by_others = (st.st_mode & S_IROTH) != 0;
+    f.readable_by_other_group = (st.st_mode & S_IRGRP) && st.st_gid != ::getegid();
+    return f;
+  }
+  bool readable(const std::string& path) const override {
+    return ::access(path.c_str(), R_OK) == 0;
+  }
+};
+
 }  // namespace
 
+const ConfigEnv& ConfigEnv::process() {
+  static const ProcessConfigEnv kProcess;
+  return kProcess;
+}
+
 Result<Config> loadConfig(const std::string& path, const ConfigLoadOptions& options) {
-  return Loader(path, options).load();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Status::invalidArgument(path + ": cannot read the config file");
+  }
+  if (options.check_permissions && (st.st_mode & S_IWOTH)) {
+    return Status::failedPrecondition(path + ": the config file is world-writable (chmod o-w it)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) return Status::invalidArgument(path + ": cannot read the config file");
+  return parseConfig(in, path, ConfigEnv::process(), options);
+}
+
+Result<Config> parseConfig(std::istream& ini, const std::string& name, const ConfigEnv& env,
+                           const ConfigLoadOptions& options) {
+  return Loader(name, env, options).load(ini);
 }
 
 }  // namespace wx

@@ -4,8 +4,10 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <sstream>
 
 #include "app/config.h"
+#include "app/config_env.h"
 #include "support/test_db.h"
 
 using namespace wx;
@@ -117,6 +119,17 @@ TEST_CASE("config errors name the section and key", "[config]") {
                "sign_type = SHA1\n",
        "[merchant.shopD] key 'sign_type'", "sign type"},
       {kBase + "[reportz]\ndir = x\n", "unknown section [reportz]", "unknown section"},
+      // Found by fuzz_config: a dotted key in a merchant section threw Poco's NotFoundException
+      // ("Not found: merchant.shopA.x", exit 1) instead of naming the section (exit 2).
+      {kBase + "x.y = 1\n", "unknown section [merchant.shopB.x]", "dotted key in a merchant"},
+      {kBase + "[merchant.shopA.extra]\nk = v\n", "unknown section [merchant.shopA.extra]",
+       "merchant subsection"},
+      // Also found by fuzz_config: an empty name part threw the same way.
+      {"= 1\n" + kBase, "a section or key name is empty", "line without a key name"},
+      {kBase + "[log]\n.level = debug\n", "a section or key name is empty", "leading dot"},
+      {kBase + "[merchant..x]\nmch_id = 1\n", "a section or key name is empty",
+       "empty merchant name"},
+      {kBase + "a..b = 1\n", "a section or key name is empty", "doubled dot"},
       {kBase + "[notify]\nlisten = 8080\n", "[notify] '8080' is not HOST:PORT", "listen"},
       {kBase + "[notify]\ntrusted_proxies = 10.0.0.0/8, nonsense\n", "key 'trusted_proxies'",
        "cidr"},
@@ -191,4 +204,62 @@ TEST_CASE("the example config lists valid keys", "[config]") {
                       ConfigLoadOptions{true, false});
   INFO(c.status().toString());
   CHECK(c.isOk());
+}
+
+TEST_CASE("parseConfig reads variables and files only through its ConfigEnv", "[config]") {
+  // What the config fuzzer relies on: nothing of the process leaks into a parse.
+  class Fake final : public ConfigEnv {
+   public:
+    std::optional<std::string> variable(const std::string& name) const override {
+      asked.push_back("env " + name);
+      if (name == "FAKE_PW") return std::string("fakePw");
+      if (name == "FAKE_KEY") return std::string(kKeyB);
+      return std::nullopt;
+    }
+    std::optional<SecretFile> secretFile(const std::string& path) const override {
+      asked.push_back("file " + path);
+      if (path == "/fake/key") return SecretFile{std::string(kKeyA) + "\r\n", false, false};
+      if (path == "/fake/open") return SecretFile{kKeyA, true, false};
+      if (path == "/fake/group") return SecretFile{kKeyA, false, true};
+      return std::nullopt;
+    }
+    bool readable(const std::string& path) const override {
+      asked.push_back("readable " + path);
+      return path == "/fake/ca.pem";
+    }
+    mutable std::vector<std::string> asked;
+  };
+  Env process_env;  // WXT_* set in the process: a parse through the fake must not see them
+  const std::string db = "[db]\nhost = h\nuser = u\ndatabase = d\npassword_env = FAKE_PW\n";
+  auto parse = [&](const Fake& fake, const std::string& text) {
+    std::istringstream in(text);
+    return parseConfig(in, "text.ini", fake, ConfigLoadOptions{});
+  };
+
+  Fake fake;
+  auto c = parse(fake, db + "[wechat]\nca_file = /fake/ca.pem\n[merchant.a]\nmch_id = 1\n"
+                            "appid = wx1\napi_key_file = /fake/key\nprevious_api_key_env = FAKE_KEY\n");
+  INFO(c.status().toString());
+  REQUIRE(c.isOk());
+  CHECK(c->path == "text.ini");
+  CHECK(c->db.password.reveal() == "fakePw");
+  CHECK(c->merchants.at(0).api_key.reveal() == kKeyA);  // CR/LF trimmed as from a real file
+  CHECK(c->merchants.at(0).previous_api_key->reveal() == kKeyB);
+  CHECK(fake.asked == std::vector<std::string>{"env FAKE_PW", "readable /fake/ca.pem",
+                                               "file /fake/key", "env FAKE_KEY"});
+
+  // The process's own variable is unknown to the fake.
+  auto unset = parse(fake, db + "[merchant.a]\nmch_id = 1\nappid = wx1\napi_key_env = WXT_KEY_A\n");
+  REQUIRE_FALSE(unset.isOk());
+  CHECK_THAT(unset.status().message(),
+             Catch::StartsWith("text.ini: [merchant.a]") && Catch::Contains("'WXT_KEY_A'"));
+  // File permissions as the fake reports them.
+  for (const char* f : {"/fake/open", "/fake/group"}) {
+    auto exposed = parse(fake, db + "[merchant.a]\nmch_id = 1\nappid = wx1\napi_key_file = " + f + "\n");
+    REQUIRE_FALSE(exposed.isOk());
+    CHECK(exposed.status().code() == StatusCode::kFailedPrecondition);
+  }
+  auto no_ca = parse(fake, db + "[wechat]\nca_file = /etc/ssl/certs/ca-certificates.crt\n");
+  REQUIRE_FALSE(no_ca.isOk());
+  CHECK_THAT(no_ca.status().message(), Catch::Contains("ca_file"));
 }
