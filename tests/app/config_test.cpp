@@ -129,7 +129,7 @@ TEST_CASE("config errors name the section and key", "[config]") {
       {kBase + "[log]\n.level = debug\n", "a section or key name is empty", "leading dot"},
       {kBase + "[merchant..x]\nmch_id = 1\n", "a section or key name is empty",
        "empty merchant name"},
-      {kBase + "a..b = 1\n", "a section or key name is empty", "doubled dot"},
+      {kBase + "a..b = 1\n", "unknown section [merchant.shopB.a]", "doubled dot: a subtree"},
       {kBase + "[notify]\nlisten = 8080\n", "[notify] '8080' is not HOST:PORT", "listen"},
       {kBase + "[notify]\ntrusted_proxies = 10.0.0.0/8, nonsense\n", "key 'trusted_proxies'",
        "cidr"},
