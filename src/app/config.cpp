@@ -296,8 +296,8 @@ Result<Config> Loader::load(std::istream& ini_text) {
   }
 
   // Gather sections. Poco keys "merchant.shop.mch_id" come back as a tree, split at each '.'.
-  // An empty part ("= 1", "[db]\n.x = 1", "a..b") names no node of that tree: refuse it before
-  // looking a value up (Poco would throw NotFoundException).
+  // An empty part ("= 1", "[db]\n.x = 1", "[merchant..a]") names no node of that tree: refuse it
+  // before looking a value up (Poco would throw NotFoundException).
   const Status empty_name = Status::invalidArgument(
       path_ + ": a section or key name is empty (a line \"= value\", or a name with a leading, "
               "trailing or doubled '.')");
