@@ -43,7 +43,7 @@ std::map<std::string, double> parseValid(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("sweep --metrics-file: what the run did, valid; a failed run keeps the last success",
+TEST_CASE("sweep --metrics-file: what the run did, valid, and a failed run keeps the last success",
           "[metrics][integration]") {
   SweepEnv env;
   TempDir dir;
