@@ -13,9 +13,11 @@ namespace wx {
 // Creates `dir` and its missing parents (mode 0755 minus the umask). OK when it exists.
 Status makeDirectories(const std::string& dir);
 
-// Replaces `path` with `content` atomically (mode 0644). The directory must
-// exist. On failure the target is unchanged, the temporary file removed, and the Status
-// (kUnavailable) names the path and the system error.
+// Replaces `path` with `content` atomically (mode 0644) through "<path>.tmp.<pid>.XXXXXX". The
+// directory must exist. Temporary files of the same target left by a writer that died (its pid
+// is gone, or the file is over 10 minutes old) are removed first. On failure the target is
+// unchanged, the temporary file removed, and the Status (kUnavailable) names the path and the
+// system error.
 Status writeFileAtomically(const std::string& path, std::string_view content);
 
 bool fileExists(const std::string& path);
