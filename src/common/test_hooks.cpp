@@ -74,6 +74,22 @@ Armed& armed() {
   return a;
 }
 
+// Bit i set: kBreakNames[i] is switched on.
+unsigned loadBreaks() {
+  unsigned bits = 0;
+  for (const auto& item : splitComma(std::getenv("WXRECON_TEST_BREAK"))) {
+    const auto it = std::find(kBreakNames.begin(), kBreakNames.end(), item);
+    if (it == kBreakNames.end()) refuse("bad WXRECON_TEST_BREAK item '" + item + "'");
+    bits |= 1u << static_cast<unsigned>(it - kBreakNames.begin());
+  }
+  return bits;
+}
+
+std::atomic<unsigned>& breaks() {
+  static std::atomic<unsigned> bits{loadBreaks()};
+  return bits;
+}
+
 // Unarmed (the normal case even in test builds): crashPoint() is one atomic load.
 std::atomic<bool>& active() {
   static std::atomic<bool> on{!armed().crash_at.empty() || !armed().log_path.empty()};
@@ -86,6 +102,11 @@ void reloadForTests() {
   std::lock_guard<std::mutex> lock(mu());
   armed() = load();
   active() = !armed().crash_at.empty() || !armed().log_path.empty();
+  breaks() = loadBreaks();
+}
+
+bool broken(Break b) {
+  return (breaks().load(std::memory_order_relaxed) >> static_cast<unsigned>(b) & 1u) != 0;
 }
 
 void crashPoint(std::string_view name) {
@@ -105,7 +126,6 @@ void crashPoint(std::string_view name) {
   if (it == a.crash_at.end()) return;
   if (++a.hits[std::string(name)] >= it->second) ::kill(::getpid(), SIGKILL);
 }
-
 
 }  // namespace wx::hooks
 

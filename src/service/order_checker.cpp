@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/test_hooks.h"
 #include "service/notification_verifier.h"
 
 namespace wx {
@@ -161,6 +162,12 @@ CheckResult OrderChecker::check(const Order& o, const MerchantConfig& m,
   } else {
     d.action = Action::kQuery;
     d.next_step = Step::kCheck;
+  }
+  if (hooks::broken(hooks::Break::kCloseWithoutQuery) && options.allow_close &&
+      isUnfinished(o.state) && in.now >= closeDueAt(o, policy_)) {  // test build only
+    in.step = Step::kCloseRequery;  // as if closeorder and its requery had said NOTPAY
+    in.query.kind = OutcomeKind::kAnswer;
+    d = decide(in);
   }
 
   // decide() -> perform its action -> decide() with the outcome, until no action is left. The

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/hash.h"
+#include "common/test_hooks.h"
 #include "storage/database.h"
 #include "storage/group_commit.h"
 #include "storage/mysql_stores.h"
@@ -184,7 +185,10 @@ Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
                         s << "START TRANSACTION", now;
                         try {
                           receiveInTransaction(s, bodies, shas, results);
+                          // Its own COMMIT: the crash points Database::run has around one.
+                          hooks::crashPoint("db.before_commit");
                           s << "COMMIT", now;
+                          hooks::crashPoint("db.after_commit");
                         } catch (...) {
                           try {
                             s << "ROLLBACK", now;
