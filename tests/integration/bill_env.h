@@ -34,15 +34,17 @@ struct BillEnv : SweepEnv {
   CivilDate day;
   // GET_LOCK('wxrecon-bill-<mch>-<date>') is server-wide and ctest runs test cases in parallel
   // on one MariaDB: test cases that may overlap reconcile different days (2..91 days ago).
-  explicit BillEnv(int days_ago = 3) : SweepEnv(options()) {
+  // `root`: the archive directory ("<root>-reports" the reports), shared by the process's
+  // environments unless a test gives each its own.
+  explicit BillEnv(int days_ago = 3, const std::string& root = archiveRoot())
+      : SweepEnv(options(root)) {
     day =
         addDays(beijingDate(std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())),
                 -days_ago);
   }
-  static SweepEnvOptions options() {
+  static SweepEnvOptions options(const std::string& root) {
     SweepEnvOptions o;
-    o.extra_ini = "\n[bill]\narchive_dir = " + archiveRoot() +
-                  "\n[reports]\ndir = " + archiveRoot() + "-reports\n";
+    o.extra_ini = "\n[bill]\narchive_dir = " + root + "\n[reports]\ndir = " + root + "-reports\n";
     return o;
   }
   static std::string archiveRoot() {
