@@ -1,5 +1,6 @@
 // RELIABILITY.md T1 for the sweep: `wxrecon sweep` SIGKILLs itself at each named crash point
-// (src/common/test_hooks.h) on its 1st or 2nd passage (the two seeds). After every crash the
+// (src/common/test_hooks.h) on its 1st or 2nd passage (the two CI seeds; WXRECON_CHAOS_SEEDS
+// more go through the passages a run is sure to make). After every crash the
 // invariant checker finds no violation, and once the leases expire, at most two further runs
 // (every unfinished order due) bring every order to the state WeChat's ground truth implies.
 #include <catch2/catch.hpp>
@@ -8,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "chaos/chaos_util.h"
 #include "integration/notify_fixture.h"
 #include "support/invariant_checker.h"
 #include "support/sweep_env.h"
@@ -65,17 +67,7 @@ std::vector<Planted> plant(SweepEnv& env) {
   return out;
 }
 
-std::map<std::string, std::string> localStates(SweepEnv& env) {
-  using namespace Poco::Data::Keywords;
-  std::vector<std::string> nos, states;
-  auto s = env.db().session();
-  s << "SELECT out_trade_no, state FROM merchant_order", into(nos), into(states), now;
-  std::map<std::string, std::string> m;
-  for (std::size_t i = 0; i < nos.size(); ++i) m[nos[i]] = states[i];
-  return m;
-}
-
-void crashAndConverge(const std::string& point, int hit) {
+void crashAndConverge(const std::string& point, int hit, wx::test::ChaosTally& tally) {
   SweepEnvOptions o;
   o.lease_s = 4;  // the shortest the config allows with 1 s + 0.5 s timeouts
   SweepEnv env(o);
@@ -87,17 +79,20 @@ void crashAndConverge(const std::string& point, int hit) {
   const auto crashed = wx::test::runProcess(WXRECON_BIN, args, e);
   INFO("crash point " << point << ":" << hit << "\n" << crashed.out << crashed.err);
   REQUIRE(crashed.exit_code == kKilled);
+  ++tally.runs;
 
   auto violations = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
+  tally.violations += violations.size();
   INFO(InvariantChecker::join(violations));
   REQUIRE(violations.empty());
 
   // The dead worker's leases expire; then every unfinished order is due.
+  tally.start();
   std::this_thread::sleep_for(std::chrono::seconds(o.lease_s + 1));
   int runs = 0;
   std::map<std::string, std::string> states;
   auto converged = [&] {
-    states = localStates(env);
+    states = wx::test::localStates(env);
     for (const auto& p : planted) {
       if (states[p.out_trade_no] != p.expected) return false;
     }
@@ -110,35 +105,45 @@ void crashAndConverge(const std::string& point, int hit) {
     REQUIRE((r.exit_code == 0 || r.exit_code == 3));
     ++runs;
     violations = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
+    tally.violations += violations.size();
     INFO(InvariantChecker::join(violations));
     REQUIRE(violations.empty());
   }
+  tally.done();
   for (const auto& p : planted) {
     INFO(p.out_trade_no << " after " << runs << " further runs");
     CHECK(states[p.out_trade_no] == p.expected);
   }
 }
 
+// Seed s kills at passage s of the point, cycling through the `sure` passages every run of the
+// 24 orders makes (two claimed batches and their two applies; a query per order).
+void crashSeeds(const std::string& point, int sure) {
+  wx::test::ChaosTally tally;
+  const int seeds = wx::test::testSize("WXRECON_CHAOS_SEEDS", 2);
+  for (int seed = 1; seed <= seeds; ++seed) crashAndConverge(point, 1 + (seed - 1) % sure, tally);
+}
+
 }  // namespace
 
-// One test per crash point the sweep passes, each with the two seeds (1st and 2nd passage).
-#define WX_SWEEP_CRASH_TEST(point)                                          \
+// One test per crash point the sweep passes, each with the seeds (CI: 1st and 2nd passage).
+#define WX_SWEEP_CRASH_TEST(point, sure)                                              \
   TEST_CASE("T1 sweep killed at " point ": no violation, converges", "[chaos][t1]") { \
-    crashAndConverge(point, 1);                                            \
-    crashAndConverge(point, 2);                                            \
+    crashSeeds(point, sure);                                                          \
   }
 
-WX_SWEEP_CRASH_TEST("sweep.after_claim")
-WX_SWEEP_CRASH_TEST("wechat.before_call")
-WX_SWEEP_CRASH_TEST("wechat.after_call")
-WX_SWEEP_CRASH_TEST("db.before_commit")
-WX_SWEEP_CRASH_TEST("db.after_commit")
+WX_SWEEP_CRASH_TEST("sweep.after_claim", 2)
+WX_SWEEP_CRASH_TEST("wechat.before_call", 24)
+WX_SWEEP_CRASH_TEST("wechat.after_call", 24)
+WX_SWEEP_CRASH_TEST("db.before_commit", 2)
+WX_SWEEP_CRASH_TEST("db.after_commit", 2)
 
 // T1 for notify-server: killed between COMMIT and the acknowledgement of a genuine
 // notification. The body is stored although WeChat got no answer; WeChat resends, the restarted
 // server acknowledges the copy (the same row: times_received 2), and nothing is lost or doubled.
 TEST_CASE("T1 notify-server killed at notify.before_ack: stored, resent copy acknowledged once",
           "[chaos][t1]") {
+  wx::test::ChaosTally tally;
   wx::test::SimProcess sim;
   wx::test::TestDatabase db;
   wx::test::NotifyServerProcess server(sim, db.iniDbSection());
@@ -164,6 +169,7 @@ TEST_CASE("T1 notify-server killed at notify.before_ack: stored, resent copy ack
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK_FALSE(server.running());  // it killed itself
+  ++tally.runs;
   server.stop();
   CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification WHERE "
                                       "verdict = 'ACCEPTED' AND times_received = 1") == 1);
@@ -173,6 +179,7 @@ TEST_CASE("T1 notify-server killed at notify.before_ack: stored, resent copy ack
   CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification") == 1);
   CHECK(wx::test::queryCount(session, "SELECT times_received FROM payment_notification") == 2);
   const auto v = InvariantChecker(db.session()).withSim(sim.url()).check();
+  tally.violations = v.size();
   INFO(InvariantChecker::join(v) << server.logText());
   CHECK(v.empty());
 }

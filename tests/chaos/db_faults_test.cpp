@@ -1,10 +1,11 @@
 // RELIABILITY.md T3: the database fails under a running sweep. (1) MariaDB itself is killed
-// (SIGKILL: InnoDB crash recovery) and restarted mid-run, three times, on a private server;
-// (2) a side session kills the sweep's connections at random statements — preferring any caught
-// in COMMIT — 30 times. The sweep never dies of it (exit 0 or 1), the invariant checker finds
+// (SIGKILL: InnoDB crash recovery) and restarted mid-run, three times (WXRECON_CHAOS_DB_RESTARTS),
+// on a private server; (2) a side session kills the sweep's connections at random statements —
+// preferring any caught in COMMIT — 30 times (WXRECON_CHAOS_CONN_KILLS). The sweep never dies of it (exit 0 or 1), the invariant checker finds
 // nothing after each fault, and the work converges within two runs once the faults stop.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -31,15 +32,17 @@ void requireCleanExit(int status) {
   REQUIRE((WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 1 || WEXITSTATUS(status) == 3));
 }
 
-void requireNoViolation(SweepEnv& env, const std::string& when) {
+void requireNoViolation(SweepEnv& env, const std::string& when, wx::test::ChaosTally& tally) {
   const auto v = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
+  tally.violations += v.size();
   INFO(when << "\n" << InvariantChecker::join(v));
   REQUIRE(v.empty());
 }
 
 // Leases of interrupted runs expire, then at most two sweeps with every unfinished order due.
 void converge(SweepEnv& env, const SweepEnvOptions& o,
-              const std::map<std::string, std::string>& expected) {
+              const std::map<std::string, std::string>& expected, wx::test::ChaosTally& tally) {
+  tally.start();
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":0,"latency_jitter_ms":0})");
   std::this_thread::sleep_for(std::chrono::seconds(o.lease_s + 1));
   for (int run = 0; run < 2 && localStates(env) != expected; ++run) {
@@ -48,7 +51,8 @@ void converge(SweepEnv& env, const SweepEnvOptions& o,
     INFO(r.out << r.err);
     REQUIRE((r.exit_code == 0 || r.exit_code == 3));
   }
-  requireNoViolation(env, "after converging");
+  tally.done();
+  requireNoViolation(env, "after converging", tally);
   CHECK(localStates(env) == expected);
 }
 
@@ -56,6 +60,7 @@ void converge(SweepEnv& env, const SweepEnvOptions& o,
 
 TEST_CASE("T3 MariaDB killed and restarted mid-sweep (3 times): no violation, converges",
           "[chaos][t3]") {
+  wx::test::ChaosTally tally;
   wx::test::RestartableMariaDb mdb;
   wx::test::ScopedDbEnv scoped(mdb);
   SweepEnvOptions o;
@@ -65,7 +70,8 @@ TEST_CASE("T3 MariaDB killed and restarted mid-sweep (3 times): no violation, co
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":60,"latency_jitter_ms":20})");
   std::mt19937 rng(3);
   std::uniform_int_distribution<int> delay_ms(300, 1200);
-  for (int k = 0; k < 3; ++k) {
+  const int restarts = wx::test::testSize("WXRECON_CHAOS_DB_RESTARTS", 3);
+  for (int k = 0; k < restarts; ++k) {
     env.makeAllDue();
     const pid_t pid = launchBackground({"sweep", "--config", env.iniPath()}, env.env());
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
@@ -73,14 +79,17 @@ TEST_CASE("T3 MariaDB killed and restarted mid-sweep (3 times): no violation, co
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     mdb.start();
     requireCleanExit(waitExit(pid));
-    requireNoViolation(env, "after MariaDB crash " + std::to_string(k));
+    ++tally.runs;
+    requireNoViolation(env, "after MariaDB crash " + std::to_string(k), tally);
   }
-  converge(env, o, expected);
+  converge(env, o, expected, tally);
 }
 
 TEST_CASE("T3 connections killed at random statements, COMMIT included (30 kills): no "
           "violation, converges",
           "[chaos][t3]") {
+  wx::test::ChaosTally tally;
+  const int target = wx::test::testSize("WXRECON_CHAOS_CONN_KILLS", 30);
   SweepEnvOptions o;
   SweepEnv env(o);
   const auto expected = wx::test::plantMixedOrders(env, "CK", 150);
@@ -89,13 +98,14 @@ TEST_CASE("T3 connections killed at random statements, COMMIT included (30 kills
   const std::string db = env.db().name();
   std::mt19937 rng(30);
   int kills = 0, in_commit = 0, sweeps = 0;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
-  while (kills < 30 && std::chrono::steady_clock::now() < deadline) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(90) * std::max(1, target / 30);
+  while (kills < target && std::chrono::steady_clock::now() < deadline) {
     env.makeAllDue();
     const pid_t pid = launchBackground({"sweep", "--config", env.iniPath()}, env.env());
     ++sweeps;
     int status = 0;
-    while (::waitpid(pid, &status, WNOHANG) == 0 && kills < 30) {
+    while (::waitpid(pid, &status, WNOHANG) == 0 && kills < target) {
       // `info` (the statement) is LONGTEXT: compared in SQL, never fetched (Poco would size a
       // buffer for its maximum length).
       std::vector<Poco::Int64> ids;
@@ -121,9 +131,10 @@ TEST_CASE("T3 connections killed at random statements, COMMIT included (30 kills
     }
     if (::waitpid(pid, &status, WNOHANG) == 0) status = waitExit(pid);
     requireCleanExit(status);
-    requireNoViolation(env, "after " + std::to_string(kills) + " connection kills");
+    requireNoViolation(env, "after " + std::to_string(kills) + " connection kills", tally);
   }
+  tally.runs = kills;
   INFO(kills << " kills (" << in_commit << " in COMMIT) over " << sweeps << " sweeps");
-  CHECK(kills >= 30);
-  converge(env, o, expected);
+  CHECK(kills >= target);
+  converge(env, o, expected, tally);
 }

@@ -1,4 +1,5 @@
-// RELIABILITY.md T2: `kill -9` at random times. The sweep is killed mid-run again and again
+// RELIABILITY.md T2: `kill -9` at random times (WXRECON_CHAOS_KILLS each, CI 10; the bill's
+// are in bill_crash_test.cpp). The sweep is killed mid-run again and again
 // (every unfinished order due, the simulator slowed down so calls are in flight); the
 // notify-server is killed while clients post genuine notifications and restarted. After every
 // kill the invariant checker finds nothing; every notification the server acknowledged is
@@ -27,6 +28,7 @@ using wx::test::SweepEnvOptions;
 
 TEST_CASE("T2 sweep killed at random times: no violation after any kill, converges",
           "[chaos][t2]") {
+  wx::test::ChaosTally tally;
   SweepEnvOptions o;
   SweepEnv env(o);
   const auto expected = wx::test::plantMixedOrders(env, "RK", 120);
@@ -36,13 +38,15 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
   std::mt19937 rng(20261128);
   std::uniform_int_distribution<int> delay_ms(30, 600);
   int hit_running = 0;
-  const int kKills = 10;
+  const int kKills = wx::test::testSize("WXRECON_CHAOS_KILLS", 10);
   for (int k = 0; k < kKills; ++k) {
     env.makeAllDue();
     const pid_t pid = launchBackground({"sweep", "--config", env.iniPath()}, env.env());
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     if (killNow(pid)) ++hit_running;
+    ++tally.runs;
     const auto v = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
+    tally.violations += v.size();
     INFO("after kill " << k << "\n" << InvariantChecker::join(v));
     REQUIRE(v.empty());
     if (k % 3 == 2) std::this_thread::sleep_for(std::chrono::seconds(o.lease_s + 1));
@@ -50,6 +54,7 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
   INFO(hit_running << " of " << kKills << " kills hit a running sweep");
   CHECK(hit_running >= kKills / 2);
 
+  tally.start();
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":0,"latency_jitter_ms":0})");
   std::this_thread::sleep_for(std::chrono::seconds(o.lease_s + 1));
   for (int run = 0; run < 2 && wx::test::localStates(env) != expected; ++run) {
@@ -58,7 +63,9 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
     INFO(r.out << r.err);
     REQUIRE((r.exit_code == 0 || r.exit_code == 3));
   }
+  tally.done();
   const auto v = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
+  tally.violations += v.size();
   INFO(InvariantChecker::join(v));
   CHECK(v.empty());
   CHECK(wx::test::localStates(env) == expected);
@@ -67,6 +74,7 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
 TEST_CASE("T2 notify-server killed at random times: every acknowledged notification is "
           "stored, every one is stored once resent",
           "[chaos][t2]") {
+  wx::test::ChaosTally tally;
   wx::test::SimProcess sim;
   wx::test::TestDatabase db;
   wx::test::NotifyServerProcess server(sim, db.iniDbSection());
@@ -126,11 +134,12 @@ TEST_CASE("T2 notify-server killed at random times: every acknowledged notificat
 
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> delay_ms(20, 300);
-  const int kKills = 10;
+  const int kKills = wx::test::testSize("WXRECON_CHAOS_KILLS", 10);
   for (int k = 0; k < kKills; ++k) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     ::kill(server.pid(), SIGKILL);
     server.stop();  // reaps it
+    ++tally.runs;
     std::set<std::string> acked_now;
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -142,12 +151,14 @@ TEST_CASE("T2 notify-server killed at random times: every acknowledged notificat
     const std::set<std::string> stored_set(stored.begin(), stored.end());
     for (const auto& sha : acked_now) {
       INFO("after kill " << k << ": acknowledged body " << sha);
+      if (stored_set.count(sha) != 1) ++tally.violations;
       REQUIRE(stored_set.count(sha) == 1);
     }
     server.start();
     std::lock_guard<std::mutex> lock(mu);
     base = server.base();
   }
+  tally.start();
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < deadline) {
     {
@@ -156,6 +167,7 @@ TEST_CASE("T2 notify-server killed at random times: every acknowledged notificat
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  tally.done();
   done = true;
   for (auto& t : clients) t.join();
   CHECK(acked.size() == bodies.size());
@@ -163,6 +175,7 @@ TEST_CASE("T2 notify-server killed at random times: every acknowledged notificat
                                       "WHERE verdict = 'ACCEPTED'") ==
         static_cast<long long>(bodies.size()));
   const auto v = InvariantChecker(db.session()).withSim(sim.url()).check();
+  tally.violations += v.size();
   INFO(InvariantChecker::join(v) << server.logText());
   CHECK(v.empty());
 }

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "integration/notify_fixture.h"
+#include "support/test_size.h"
 
 using namespace wx;
 using namespace wx::test;
@@ -89,7 +90,7 @@ TEST_CASE("notify-server: simulator notifications (MD5 and HMAC) are acked, stor
 
 TEST_CASE("notify-server: T7 — 50 parallel copies of each notification for 200 orders",
           "[integration][notify-server][t7]") {
-  constexpr int kOrders = 200;
+  const int kOrders = testSize("WXRECON_T7_ORDERS", 200);  // tests/chaos/run.sh --soak: 2,000
   constexpr int kCopies = 50;
   TestDatabase tdb;
   SimProcess sim;

@@ -1,5 +1,8 @@
 // RELIABILITY.md T4 (concurrent sweeps), T5 (a stalled worker past its lease), T6 (injected API
-// faults), with the real `wxrecon` binary, MariaDB and wxpay-sim. CI sizes, small leases.
+// faults), with the real `wxrecon` binary, MariaDB and wxpay-sim. CI sizes, small leases; the
+// sizes are environment variables (support/test_size.h) that tests/chaos/run.sh --soak raises:
+// WXRECON_T4_ORDERS/_ROUNDS/_SWEEPS, WXRECON_T5_ORDERS, WXRECON_T6_ORDERS/_FAULT_RATE,
+// WXRECON_T8_ORDERS.
 #include <signal.h>
 #include <catch2/catch.hpp>
 
@@ -8,6 +11,7 @@
 #include <thread>
 
 #include "support/sweep_env.h"
+#include "support/test_size.h"
 
 using Catch::Contains;
 using wx::test::ProcessResult;
@@ -57,27 +61,33 @@ char t6Kind(int i) { return i % 4 < 2 ? 'P' : (i % 4 == 2 ? 'O' : 'E'); }
 
 TEST_CASE("T4: three concurrent sweeps on the same 1,000 orders, 5 rounds: every transition once",
           "[sweep][integration][T4]") {
+  const int n = wx::test::testSize("WXRECON_T4_ORDERS", 1000);
+  const int kRounds = wx::test::testSize("WXRECON_T4_ROUNDS", 5);
+  const int sweeps = wx::test::testSize("WXRECON_T4_SWEEPS", 3);
   SweepEnv env;
-  makeOrders(env, "T4", 1000, t4Kind);
-  // Round 0: 700 paid, 300 open. Rounds 1-4: a fifth of the open orders is paid at WeChat
-  // before each round ((i / 10) % 5 == round - 1) and every unfinished order is made due again.
-  constexpr int kRounds = 5;
-  std::int64_t paid_at_wechat = 700;
+  makeOrders(env, "T4", n, t4Kind);
+  // Round 0: 70% paid, 30% open. Rounds 1..R-1: a fraction 1/R of the open orders is paid at
+  // WeChat before each round ((i / 10) % R == round - 1) and every unfinished order is made due.
+  std::int64_t paid_at_wechat = 0, paid_by_the_end = 0;
+  for (int i = 0; i < n; ++i) {
+    paid_at_wechat += t4Kind(i) == 'P';
+    paid_by_the_end += t4Kind(i) == 'P' || (i / 10) % kRounds < kRounds - 1;
+  }
   for (int round = 0; round < kRounds; ++round) {
     INFO("round " << round);
-    const std::int64_t due = 1000 - paid_at_wechat;  // unfinished before this round's payments
+    const std::int64_t due = n - paid_at_wechat;  // unfinished before this round's payments
     if (round >= 1) {
-      for (int i = 0; i < 1000; ++i) {
-        if (t4Kind(i) == 'O' && (i / 10) % 5 == round - 1) {
+      for (int i = 0; i < n; ++i) {
+        if (t4Kind(i) == 'O' && (i / 10) % kRounds == round - 1) {
           env.simPay(static_cast<std::size_t>(i % 2), "T4-" + std::to_string(i));
           ++paid_at_wechat;
         }
       }
       env.makeAllDue();
     }
-    std::vector<ProcessResult> results(3);
+    std::vector<ProcessResult> results(static_cast<std::size_t>(sweeps));
     std::vector<std::thread> threads;
-    for (int p = 0; p < 3; ++p) {
+    for (int p = 0; p < sweeps; ++p) {
       threads.emplace_back([&, p] {
         // Overlapping, not simultaneous, starts.
         std::this_thread::sleep_for(std::chrono::milliseconds(50 * p));
@@ -99,11 +109,11 @@ TEST_CASE("T4: three concurrent sweeps on the same 1,000 orders, 5 rounds: every
           paid_at_wechat);
     CHECK(env.count("SELECT COUNT(*) FROM order_transition") == paid_at_wechat);
   }
-  CHECK(paid_at_wechat == 700 + 240);  // rounds 1-4 paid four fifths of the 300 open
+  CHECK(paid_at_wechat == paid_by_the_end);  // CI: 700 + four fifths of the 300 open
   CHECK(env.count("SELECT COUNT(*) FROM (SELECT order_id FROM order_transition GROUP BY "
                   "order_id HAVING COUNT(*) > 1) x") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'NOTPAY'") ==
-        1000 - paid_at_wechat);
+        n - paid_at_wechat);
   CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
 }
@@ -116,7 +126,8 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
   o.lease_s = 6;  // > 2 x (2000 + 500) ms
   o.max_in_flight = 2;
   SweepEnv env(o);
-  for (int i = 0; i < 10; ++i) {
+  const int n = wx::test::testSize("WXRECON_T5_ORDERS", 10);
+  for (int i = 0; i < n; ++i) {
     env.order(0, "T5-" + std::to_string(i), 100, -3600, 3600);
     env.simPay(0, "T5-" + std::to_string(i));
   }
@@ -160,13 +171,13 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
   // A was stopped mid-batch: at least one order it held was taken over, and each of those
   // writes changed nothing (kAborted), the rest it had finished before the stop.
   CHECK(a_lost >= 1);
-  CHECK(a_done + a_lost == 10);
+  CHECK(a_done + a_lost == n);
   CHECK(b_done == a_lost);
-  CHECK(env.count("SELECT COUNT(*) FROM order_transition") == 10);
+  CHECK(env.count("SELECT COUNT(*) FROM order_transition") == n);
   CHECK(env.count("SELECT COUNT(*) FROM (SELECT order_id FROM order_transition GROUP BY "
                   "order_id HAVING COUNT(*) > 1) x") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS' AND "
-                  "lease_owner IS NULL") == 10);
+                  "lease_owner IS NULL") == n);
 }
 
 TEST_CASE(
@@ -174,13 +185,15 @@ TEST_CASE(
     "correct within 2 runs after the faults stop",
     "[sweep][integration][T6]") {
   SweepEnv env;
-  const int n = 200;
+  const int n = wx::test::testSize("WXRECON_T6_ORDERS", 200) / 4 * 4;
   makeOrders(env, "T6", n, t6Kind);
-  env.sim().controlJson(
-      "POST", "/sim/faults",
-      R"({"timeout":0.0125,"reset":0.0125,"http500":0.0125,"systemerror":0.0125,)"
-      R"("bad_sign":0.0125,"malformed":0.0125,"truncated":0.0125,"wrong_order":0.0125,)"
-      R"("timeout_hold_ms":1500})");
+  // The fault rate (CI 10%) split evenly over the eight kinds.
+  const std::string each = std::to_string(wx::test::testRate("WXRECON_T6_FAULT_RATE", 0.10) / 8);
+  env.sim().controlJson("POST", "/sim/faults",
+                        R"({"timeout":)" + each + R"(,"reset":)" + each + R"(,"http500":)" + each +
+                            R"(,"systemerror":)" + each + R"(,"bad_sign":)" + each +
+                            R"(,"malformed":)" + each + R"(,"truncated":)" + each +
+                            R"(,"wrong_order":)" + each + R"(,"timeout_hold_ms":1500})");
 
   auto wrongTerminal = [&] {
     return env.count(
@@ -228,7 +241,7 @@ TEST_CASE(
 TEST_CASE("T8 (light): close vs late payment race: never CLOSED locally while paid at WeChat",
           "[sweep][integration][T8]") {
   SweepEnv env;
-  const int n = 100;
+  const int n = wx::test::testSize("WXRECON_T8_ORDERS", 100);
   makeOrders(env, "T8", n, [](int) { return 'E'; });  // all expired, unpaid
   // Slow answers so that payments land between the sweep's query, closeorder and requery.
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":20,"latency_jitter_ms":15})");
