@@ -39,13 +39,16 @@ inline constexpr std::array<std::string_view, 9> kCrashPoints = {
     "sweep.after_claim",     // a batch is claimed (leases held), nothing queried
 };
 
-// Broken variants (issue 8: "prove the checker works"), each one line in the code it breaks:
+// Broken variants (issue 8: "prove the checker works"), each a small hook in the code it breaks
+// (tests/chaos/broken_variants_test.cpp runs them):
 enum class Break {
   // notify-server answers SUCCESS to a verified notification before storing it (with
-  // WXRECON_CRASH_POINT=db.before_commit:1 an acknowledged body is lost; invariant 9).
+  // WXRECON_CRASH_POINT=db.before_commit:N at the commit storing it, an acknowledged body is
+  // lost; invariant 9).
   kAckBeforeCommit,
   // the order store writes a decision without its compare-and-set fence (version, lease
-  // generation, lease owner and expiry): a worker stalled past its lease overwrites (10, 4, 5).
+  // generation, lease owner and expiry): a worker stalled past its lease overwrites
+  // (invariants 10, 4, 5).
   kNoVersionCheck,
   // the order checker closes an expired order as if WeChat had confirmed the close, without the
   // orderquery or the closeorder (invariant 7).
