@@ -88,7 +88,7 @@ run_ctest() {
   grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$work/$label.log" |
     sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: //' |
     sed -E "s/^([^ ]+( [^ .*]+)*)/\1${tag:+ $tag}/" >>"$work/results.txt" || true
-  if grep -q 'tests failed' "$work/$label.log"; then
+  if grep -q 'The following tests FAILED' "$work/$label.log"; then
     sed -n '/The following tests FAILED/,$p' "$work/$label.log"
     cp "$work/$label.log" "${TMPDIR:-/tmp}/wxchaos-$label.log"
     echo "(full output: ${TMPDIR:-/tmp}/wxchaos-$label.log)"
