@@ -43,7 +43,9 @@ std::string formatLogFields(std::string_view event, std::initializer_list<LogFie
 }
 
 void logEvent(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {
-  Poco::Logger& logger = Poco::Logger::get("wxrecon");
+  // Poco::Logger::get takes a process-wide mutex (the logger map) on every call; the logger is
+  // never destroyed (channels and level are set on this same object), so look it up once.
+  static Poco::Logger& logger = Poco::Logger::get("wxrecon");
   Poco::Message::Priority prio = Poco::Message::PRIO_INFORMATION;
   switch (level) {
     case LogLevel::kError: prio = Poco::Message::PRIO_ERROR; break;
