@@ -16,11 +16,17 @@ using SteadyClock = std::chrono::steady_clock;
 
 class ConnectionWatch {
  public:
+  // busy and deadline are written by the connection's own thread on every request without the
+  // mutex (which only guards the list): a global lock taken twice per request serialised all
+  // handler threads. The watchdog reads them; a request that becomes busy just as its expired
+  // deadline is read may still be cut — it had completed its headers after the deadline.
   struct Entry {
+    Entry(const Poco::Net::StreamSocket& s, SteadyClock::time_point d)
+        : socket(s), deadline(d.time_since_epoch().count()) {}
     Poco::Net::StreamSocket socket;
-    SteadyClock::time_point deadline;
-    bool busy = false;
-    bool cut = false;
+    std::atomic<SteadyClock::rep> deadline;
+    std::atomic<bool> busy{false};
+    bool cut = false;  // under mu_
   };
   using Handle = std::list<Entry>::iterator;
 
@@ -41,22 +47,18 @@ class ConnectionWatch {
 
   Handle add(const Poco::Net::StreamSocket& s) {
     std::lock_guard<std::mutex> lock(mu_);
-    entries_.push_front(
-        Entry{s, SteadyClock::now() + std::chrono::milliseconds(first_ms_), false, false});
+    entries_.emplace_front(s, SteadyClock::now() + std::chrono::milliseconds(first_ms_));
     return entries_.begin();
   }
   void remove(Handle h) {
     std::lock_guard<std::mutex> lock(mu_);
     entries_.erase(h);
   }
-  void busy(Handle h) {
-    std::lock_guard<std::mutex> lock(mu_);
-    h->busy = true;
-  }
+  void busy(Handle h) { h->busy.store(true); }
   void idle(Handle h) {
-    std::lock_guard<std::mutex> lock(mu_);
-    h->busy = false;
-    h->deadline = SteadyClock::now() + std::chrono::milliseconds(next_ms_);
+    h->deadline.store(
+        (SteadyClock::now() + std::chrono::milliseconds(next_ms_)).time_since_epoch().count());
+    h->busy.store(false);
   }
   std::uint64_t cuts() const { return cuts_.load(); }
 
@@ -65,9 +67,9 @@ class ConnectionWatch {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stop_) {
       cv_.wait_for(lock, std::chrono::milliseconds(50));
-      const auto now = SteadyClock::now();
+      const auto now = SteadyClock::now().time_since_epoch().count();
       for (auto& e : entries_) {
-        if (e.busy || e.cut || now < e.deadline) continue;
+        if (e.cut || e.busy.load() || now < e.deadline.load()) continue;
         // The blocked read returns; Poco ends the connection. The entry stays until the
         // connection's thread removes it, so the socket cannot be closed and reused meanwhile.
         try {
