@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +26,11 @@ namespace wx {
 template <typename Item, typename Outcome>
 class GroupCommit {
  public:
+  // A submitter's own wake-up: its own mutex too, so that the writer waking a batch of
+  // submitters does not hold the queue's mutex while they wake (each woken submitter used to
+  // block again on that mutex at once: one more context switch per item).
   struct Waiter {
+    std::mutex mu;
     std::condition_variable cv;
     bool done = false;
   };
@@ -52,20 +57,21 @@ class GroupCommit {
 
   void submit(const Item& item, Outcome& outcome) {
     Waiter waiter;
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!writer_.joinable()) writer_ = std::thread([this] { run(); });
-    pending_.push_back({&item, &outcome, &waiter});
-    wake_writer_.notify_one();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!writer_.joinable()) writer_ = std::thread([this] { run(); });
+      pending_.push_back({&item, &outcome, &waiter});
+      // An idle writer is waiting for this; a busy one takes it with its next batch.
+      if (!writing_) wake_writer_.notify_one();
+    }
     // Each submitter has its own condition: a written batch wakes exactly its own submitters
     // (one shared condition woke every waiting handler thread on every batch).
+    std::unique_lock<std::mutex> lock(waiter.mu);
     waiter.cv.wait(lock, [&] { return waiter.done; });
   }
 
   // Batches written so far (metrics, benchmarks).
-  std::uint64_t batches() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return batches_;
-  }
+  std::uint64_t batches() const { return batches_.load(); }
 
  private:
   void run() {
@@ -76,23 +82,29 @@ class GroupCommit {
       const std::size_t n = std::min(pending_.size(), max_batch_);
       std::vector<Entry> batch(pending_.begin(), pending_.begin() + static_cast<long>(n));
       pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(n));
+      writing_ = true;
       lock.unlock();
       write_(batch);
-      lock.lock();
       ++batches_;
       for (const Entry& e : batch) {
+        // Under the waiter's mutex: its submitter cannot see `done`, return and destroy the
+        // waiter before notify_one() has returned.
+        std::lock_guard<std::mutex> wl(e.waiter->mu);
         e.waiter->done = true;
         e.waiter->cv.notify_one();
       }
+      lock.lock();
+      writing_ = false;
     }
   }
 
   WriteBatch write_;
   const std::size_t max_batch_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable wake_writer_;
   std::deque<Entry> pending_;
-  std::uint64_t batches_ = 0;
+  std::atomic<std::uint64_t> batches_{0};
+  bool writing_ = false;  // the writer is writing a batch (not waiting on wake_writer_)
   bool stopping_ = false;
   std::thread writer_;
 };
