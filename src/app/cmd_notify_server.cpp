@@ -76,9 +76,7 @@ int runNotifyServer(CommandContext& ctx) {
   MySqlOrderStore orders(*db);
   MySqlNotificationStore store(*db, *run_id);
   ConfirmStorage storage;
-  storage.mark_due_now = [&store](const std::string& m, const std::string& n) {
-    return store.markDueNow(m, n);
-  };
+  storage.mark_due_now = [&store](const std::vector<OrderKey>& o) { return store.markDueNow(o); };
   const std::string owner = Poco::Environment::nodeName() + ":" +
                             std::to_string(Poco::Process::id()) + ":notify-" +
                             std::to_string(*run_id);

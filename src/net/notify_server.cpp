@@ -153,13 +153,13 @@ struct NotifyServer::Impl {
        NotifyServerLimits l)
       : config(c), db(d), store(s), confirmer(n), limits(l), limiter(c.notify.max_bad_per_minute) {}
 
-  std::ostream& answer(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status,
-                       const std::string& body, bool close = false) {
+  void answer(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const std::string& body,
+              bool close = false) {
     resp.setStatus(status);
     resp.setContentType("text/xml; charset=utf-8");
-    resp.setContentLength(static_cast<std::streamsize>(body.size()));
     if (close) resp.setKeepAlive(false);
-    return resp.send() << body;
+    // Header and body in one buffer (send() << body wrote them with two socket writes).
+    resp.sendBuffer(body.data(), body.size());
   }
   void fail(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const char* metric,
             const std::string& reason, bool close = false) {
@@ -251,8 +251,9 @@ struct NotifyServer::Impl {
     }
     rb.raw_body = std::move(body);
     if (hooks::broken(hooks::Break::kAckBeforeCommit) && rb.verified.sign_ok) {  // test build only
-      // On the wire before the store: a crash now loses an acknowledged body.
-      answer(resp, HTTPResponse::HTTP_OK, notifySuccessAck()).flush();
+      // On the wire before the store (sendBuffer writes at once): a crash now loses an
+      // acknowledged body.
+      answer(resp, HTTPResponse::HTTP_OK, notifySuccessAck());
       (void)store.receive(rb);
       return;
     }
@@ -291,10 +292,9 @@ struct NotifyServer::Impl {
         res.verdict != NotificationVerdict::kUnknownOrder) {
       const auto q = confirmer->enqueue(res.order->mch_id, res.order->out_trade_no);
       if (q == NotifyConfirmer::Enqueued::kQueued) ++metrics.confirm_queued;
+      // Full (or stopped): the confirmer leaves the order due now for the sweep.
       if (q == NotifyConfirmer::Enqueued::kFull || q == NotifyConfirmer::Enqueued::kStopped) {
         ++metrics.confirm_overflow;
-        Status st = confirmer->markDueNow(res.order->mch_id, res.order->out_trade_no);
-        if (!st.isOk()) logWarning("notify.mark_due_failed", {{"error", st.message()}});
       }
     }
   }

@@ -28,14 +28,20 @@ NotifyConfirmer::NotifyConfirmer(const Config& config, OrderStore& orders,
       checker_(notifications, client, clock, config.merchants, config.policy,
                static_cast<std::size_t>(config.notify.max_body_bytes)) {
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  handover_ = std::thread([this] { handOver(); });
 }
 
 NotifyConfirmer::~NotifyConfirmer() { stop(); }
 
 NotifyConfirmer::Enqueued NotifyConfirmer::enqueue(const std::string& mch_id,
                                                    const std::string& out_trade_no) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) return Enqueued::kStopped;
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) {
+    ++stats_.overflow;
+    lock.unlock();
+    markDueNow({{mch_id, out_trade_no}});
+    return Enqueued::kStopped;
+  }
   Key key{mch_id, out_trade_no};
   if (queued_.count(key)) {
     ++stats_.already_queued;
@@ -43,6 +49,8 @@ NotifyConfirmer::Enqueued NotifyConfirmer::enqueue(const std::string& mch_id,
   }
   if (queue_.size() >= capacity_) {
     ++stats_.overflow;
+    overflowed_.push_back({mch_id, out_trade_no});
+    if (overflowed_.size() == 1) handover_cv_.notify_one();
     return Enqueued::kFull;
   }
   queued_.insert(key);
@@ -61,21 +69,44 @@ void NotifyConfirmer::stop() {
     left.swap(queue_);
     queued_.clear();
     cv_.notify_all();
+    handover_cv_.notify_all();
   }
   for (auto& t : workers_) {
     if (t.joinable()) t.join();
   }
   workers_.clear();
+  // The hand-over thread writes what overflowed before it ends.
+  if (handover_.joinable()) handover_.join();
   // Hand what was not confirmed to the sweep: due now.
-  for (const auto& k : left) {
-    Status st = storage_.mark_due_now(k.first, k.second);
-    if (!st.isOk()) {
-      logWarning("notify.confirm.handoff_failed",
-                 {{"mch_id", k.first}, {"out_trade_no", k.second}, {"error", st.message()}});
-    }
+  std::vector<OrderKey> orders;
+  for (auto& k : left) orders.push_back({std::move(k.first), std::move(k.second)});
+  markDueNow(orders);
+  if (!orders.empty())
+    logInfo("notify.confirm.handed_to_sweep", {{"orders", std::to_string(orders.size())}});
+}
+
+void NotifyConfirmer::handOver() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    handover_cv_.wait(lock, [&] { return stopping_ || !overflowed_.empty(); });
+    if (overflowed_.empty()) return;  // stopping, nothing left
+    std::vector<OrderKey> orders;
+    orders.swap(overflowed_);
+    lock.unlock();
+    markDueNow(orders);
+    lock.lock();
   }
-  if (!left.empty())
-    logInfo("notify.confirm.handed_to_sweep", {{"orders", std::to_string(left.size())}});
+}
+
+void NotifyConfirmer::markDueNow(const std::vector<OrderKey>& orders) {
+  if (orders.empty()) return;
+  Status st = storage_.mark_due_now(orders);
+  if (!st.isOk()) {
+    // They keep their schedule: the sweep checks them then (the notification is stored).
+    logWarning("notify.confirm.handoff_failed", {{"orders", std::to_string(orders.size())},
+                                                 {"first_out_trade_no", orders.front().out_trade_no},
+                                                 {"error", st.message()}});
+  }
 }
 
 ConfirmStats NotifyConfirmer::stats() const {

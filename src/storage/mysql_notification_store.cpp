@@ -1,5 +1,7 @@
 #include "storage/mysql_notification_store.h"
 
+#include <Poco/Data/DataException.h>
+#include <Poco/Data/MySQL/SessionImpl.h>
 #include <Poco/Data/RecordSet.h>
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
@@ -60,6 +62,22 @@ namespace {
 template <typename T>
 Poco::Data::AbstractBinding::Ptr param(T value) {
   return Poco::Data::Keywords::bind(std::move(value));
+}
+
+// A statement without parameters or results over the text protocol: one round trip (a
+// Poco::Data statement is a prepared statement: prepare, execute and close, two round trips and
+// a packet). Errors carry "[mysql_errno]: N" like Poco's, so Database::run classifies them.
+void plainQuery(Poco::Data::Session& s, const std::string& sql) {
+  auto* impl = dynamic_cast<Poco::Data::MySQL::SessionImpl*>(s.impl());
+  if (impl == nullptr) {
+    s << sql, now;
+    return;
+  }
+  MYSQL* h = impl->handle();
+  if (mysql_real_query(h, sql.data(), sql.size()) != 0) {
+    throw Poco::Data::DataException(sql + ": " + mysql_error(h) +
+                                    " [mysql_errno]: " + std::to_string(mysql_errno(h)));
+  }
 }
 
 std::string placeholders(std::size_t n) {
@@ -181,17 +199,17 @@ Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
   // deadlock (Database::run).
   Status st = db_.run("notify-receive",
                       [&](Poco::Data::Session& s) {
-                        s << "SET TRANSACTION ISOLATION LEVEL READ COMMITTED", now;
-                        s << "START TRANSACTION", now;
+                        plainQuery(s, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+                        plainQuery(s, "START TRANSACTION");
                         try {
                           receiveInTransaction(s, bodies, shas, results);
                           // Its own COMMIT: the crash points Database::run has around one.
                           hooks::crashPoint("db.before_commit");
-                          s << "COMMIT", now;
+                          plainQuery(s, "COMMIT");
                           hooks::crashPoint("db.after_commit");
                         } catch (...) {
                           try {
-                            s << "ROLLBACK", now;
+                            plainQuery(s, "ROLLBACK");
                           } catch (...) {
                           }
                           throw;
@@ -490,16 +508,25 @@ Result<std::vector<StoredNotification>> MySqlNotificationStore::forOrder(
   return out;
 }
 
-Status MySqlNotificationStore::markDueNow(const std::string& mch_id,
-                                          const std::string& out_trade_no) {
-  return db_.run("notify-mark-due",
-                 [&](Poco::Data::Session& s) {
-                   std::string mch = mch_id, no = out_trade_no;
-                   s << "UPDATE merchant_order SET next_check_at = NULL WHERE mch_id = ? AND "
-                        "out_trade_no = ? AND state IN ('NOTPAY','USERPAYING')",
-                       use(mch), use(no), now;
-                 },
-                 {false, 3});
+Status MySqlNotificationStore::markDueNow(const std::vector<OrderKey>& orders) {
+  if (orders.empty()) return Status::ok();
+  constexpr std::size_t kPerStatement = 500;
+  std::map<std::string, std::vector<std::string>> by_mch;
+  for (const auto& o : orders) by_mch[o.mch_id].push_back(o.out_trade_no);
+  return db_.run("notify-mark-due", [&](Poco::Data::Session& s) {
+    for (const auto& [mch, nos] : by_mch) {
+      for (std::size_t from = 0; from < nos.size(); from += kPerStatement) {
+        const std::size_t to = std::min(nos.size(), from + kPerStatement);
+        Poco::Data::Statement st(s);
+        st << "UPDATE merchant_order SET next_check_at = NULL, version = version + 1 "
+              "WHERE mch_id = ? AND out_trade_no IN (" + placeholders(to - from) + ") "
+              "AND state IN ('NOTPAY','USERPAYING')",
+            param(mch);
+        for (std::size_t i = from; i < to; ++i) st, param(nos[i]);
+        st.execute();
+      }
+    }
+  });
 }
 
 }  // namespace wx

@@ -88,9 +88,13 @@ class MySqlNotificationStore final : public NotificationStore {
   // Transactions written by receive() so far (benchmarks, metrics).
   std::uint64_t batchesWritten() const;
 
-  // Leaves an unfinished order due now (next_check_at = NULL) for the next sweep: used when
-  // the confirmation queue is full or the server stops with work queued.
-  Status markDueNow(const std::string& mch_id, const std::string& out_trade_no);
+  // Leaves the unfinished ones of `orders` due now (next_check_at = NULL) for the next sweep, in
+  // one transaction (one UPDATE per merchant and 500 orders): used when the confirmation queue
+  // is full or the server stops with work queued. Bumps `version`: a sweep (or confirmation)
+  // that claimed one of them before this notification arrived may have queried WeChat before
+  // the payment; its fenced write then fails (lost lease) instead of rescheduling the order
+  // later and undoing "due now" — the order is checked again as soon as its lease expires.
+  Status markDueNow(const std::vector<OrderKey>& orders);
 
  private:
   struct Batcher;
