@@ -96,7 +96,9 @@ int runNotifyServer(CommandContext& ctx) {
     (void)runs.finish(*run_id, "FAILED", {}, "cannot listen: " + e.displayText());
     return kExitFailed;
   }
-  ctx.out() << "notify-server listening on http://" << server.listenAddress() << config->notify.path
+  ctx.out() << "notify-server listening on "
+            << (config->notify.tls_cert_file.empty() ? "http://" : "https://")
+            << server.listenAddress() << config->notify.path
             << " (admin http://" << server.adminAddress() << ")"
             << (confirmer ? "" : " [confirmation off]") << std::endl;
   logInfo("notify.start", {{"listen", server.listenAddress()}, {"admin", server.adminAddress()}});

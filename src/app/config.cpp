@@ -491,7 +491,8 @@ Result<Config> Loader::load(std::istream& ini_text) {
   {
     const Keys& k = section("notify");
     if (auto s = checkKnown("notify", k, {"listen", "path", "max_body_bytes", "max_bad_per_minute",
-                                          "admin_listen", "trusted_proxies", "confirm"});
+                                          "admin_listen", "trusted_proxies", "confirm",
+                                          "tls_cert_file", "tls_key_file"});
         !s.isOk()) {
       return s;
     }
@@ -510,6 +511,11 @@ Result<Config> Loader::load(std::istream& ini_text) {
     auto confirm = boolValue("notify", k, "confirm", true);
     if (!confirm) return confirm.status();
     c.notify.confirm = *confirm;
+    c.notify.tls_cert_file = stringValue(k, "tls_cert_file", "");
+    c.notify.tls_key_file = stringValue(k, "tls_key_file", "");
+    if (c.notify.tls_cert_file.empty() != c.notify.tls_key_file.empty()) {
+      return fail("notify", "keys 'tls_cert_file' and 'tls_key_file' go together (HTTPS needs both)");
+    }
     for (const std::string* addr : {&c.notify.listen, &c.notify.admin_listen}) {
       if (addr->empty()) continue;
       const auto colon = addr->rfind(':');

@@ -69,6 +69,9 @@ struct NotifyConfig {
   std::string admin_listen = "127.0.0.1:9181";
   std::vector<std::string> trusted_proxies;  // CIDRs
   bool confirm = true;  // queue an orderquery for each genuine notification of an unfinished order
+  // Both set: `listen` serves HTTPS with this certificate (PEM, chain included) and key.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 struct Config {

@@ -2,6 +2,7 @@
 
 #include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -72,10 +73,9 @@ class ConnectionWatch {
         if (e.cut || e.busy.load() || now < e.deadline.load()) continue;
         // The blocked read returns; Poco ends the connection. The entry stays until the
         // connection's thread removes it, so the socket cannot be closed and reused meanwhile.
-        try {
-          e.socket.shutdown();
-        } catch (const Poco::Exception&) {
-        }
+        // The TCP socket itself, also under TLS: SSL_shutdown from this thread would race
+        // the connection thread's SSL_read on the same SSL object.
+        ::shutdown(e.socket.impl()->sockfd(), SHUT_RDWR);
         e.cut = true;
         ++cuts_;
       }

@@ -7,7 +7,9 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/IPAddress.h>
+#include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
@@ -438,7 +440,21 @@ NotifyServer::~NotifyServer() { stop(0); }
 
 void NotifyServer::start() {
   Impl& m = *impl_;
-  Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(m.config.notify.listen), 1024};
+  const Poco::Net::SocketAddress listen(m.config.notify.listen);
+  Poco::Net::ServerSocket socket;
+  if (m.config.notify.tls_cert_file.empty()) {
+    socket = Poco::Net::ServerSocket(listen, 1024);
+  } else {
+    // The server does not ask for client certificates (WeChat sends none). The TLS handshake
+    // runs in the connection's thread on its first read, under the header deadline, so a
+    // client that stalls the handshake is cut like a slow header.
+    Poco::Net::Context::Ptr tls = new Poco::Net::Context(
+        Poco::Net::Context::TLS_SERVER_USE, m.config.notify.tls_key_file,
+        m.config.notify.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
+    tls->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
+                          Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    socket = Poco::Net::SecureServerSocket(listen, 1024, tls);
+  }
   Poco::Net::ServerSocket admin_socket{Poco::Net::SocketAddress(m.config.notify.admin_listen), 64};
   m.listen_address = hostPort(socket.address());
   m.admin_address = hostPort(admin_socket.address());

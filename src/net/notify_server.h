@@ -1,7 +1,9 @@
 // notify-server's HTTP side (DESIGN.md §1, §8 [notify]; RELIABILITY.md invariants 9, 14, 17).
 //
 // Two Poco HTTP servers (the public one with a whole-header deadline):
-//   - `notify.listen` serves only POST `notify.path` (other paths 404, other methods 405);
+//   - `notify.listen` serves only POST `notify.path` (other paths 404, other methods 405), over
+//     HTTPS when `notify.tls_cert_file`/`tls_key_file` are set (TLS 1.2+, no client
+//     certificate; the handshake counts against the header deadline);
 //   - `notify.admin_listen` serves GET /healthz (database reachable) and /metrics (Prometheus).
 // A notification request: the body is read up to `notify.max_body_bytes` (a larger
 // Content-Length is refused before reading; a chunked body is cut at cap + 1 byte: 413, the

@@ -38,6 +38,7 @@ struct NotifyServerOptions {
   bool notification_is_evidence = false;
   std::string trusted_proxies;
   bool confirm = true;  // [notify] confirm
+  std::string tls_cert_file, tls_key_file;  // [notify]: HTTPS when set
 };
 
 class NotifyServerProcess {
@@ -64,6 +65,8 @@ class NotifyServerProcess {
         << "\nconfirm = " << (options.confirm ? "true" : "false") << "\n";
     if (!options.trusted_proxies.empty())
       ini << "trusted_proxies = " << options.trusted_proxies << "\n";
+    if (!options.tls_cert_file.empty()) ini << "tls_cert_file = " << options.tls_cert_file << "\n";
+    if (!options.tls_key_file.empty()) ini << "tls_key_file = " << options.tls_key_file << "\n";
     ini_ = dir_.write("wxrecon.ini", ini.str());
     log_ = dir_.path() + "/notify.log";
     out_ = dir_.path() + "/notify.out";
@@ -89,12 +92,13 @@ class NotifyServerProcess {
       std::ifstream in(out_);
       std::string line;
       if (std::getline(in, line)) {
-        const std::string marker = "listening on http://";
+        const std::string scheme = options_.tls_cert_file.empty() ? "http://" : "https://";
+        const std::string marker = "listening on " + scheme;
         const auto p = line.find(marker);
         const auto admin = line.find("(admin http://");
         if (p != std::string::npos && admin != std::string::npos) {
           const std::string rest = line.substr(p + marker.size());
-          base_ = "http://" + rest.substr(0, rest.find('/'));
+          base_ = scheme + rest.substr(0, rest.find('/'));
           admin_ = "http://" + line.substr(admin + 14, line.find(')', admin) - admin - 14);
           return;
         }
