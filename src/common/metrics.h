@@ -30,6 +30,8 @@ using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 class Counter {
  public:
   void inc(std::uint64_t n = 1) noexcept { value_.fetch_add(n, std::memory_order_relaxed); }
+  // For a total kept elsewhere (a monotonic count read when the metrics are rendered).
+  void set(std::uint64_t total) noexcept { value_.store(total, std::memory_order_relaxed); }
   std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
 
  private:

@@ -19,14 +19,15 @@
 #include <chrono>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/test_hooks.h"
 #include "net/deadline_http_server.h"
 #include "service/notification_verifier.h"
 #include "service/notify_confirmer.h"
+#include "service/run_metrics.h"
 #include "storage/database.h"
 #include "storage/mysql_notification_store.h"
 
@@ -71,35 +72,72 @@ bool addressInCidrs(const std::string& address, const std::vector<std::string>& 
 
 namespace {
 
-constexpr std::array<double, 11> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                             0.1,   0.25,   0.5,   1.0,  5.0};
 constexpr std::array<NotificationVerdict, 6> kVerdicts = {
     NotificationVerdict::kAccepted,     NotificationVerdict::kDuplicate,
     NotificationVerdict::kUnknownOrder, NotificationVerdict::kAmountMismatch,
     NotificationVerdict::kBadSignature, NotificationVerdict::kMalformed};
 
+// notify-server's own metrics, in the process's registry (common/metrics.h) beside the run
+// and WeChat call metrics: every child is looked up once here, so a request only does atomic
+// increments (no lock on the hot path).
 struct Metrics {
-  std::array<std::atomic<std::uint64_t>, 6> received{};  // by verdict (kVerdicts order)
-  std::atomic<std::uint64_t> acks{0};
-  std::map<std::string, std::atomic<std::uint64_t>> fails;  // fixed keys, created up front
-  std::atomic<std::uint64_t> stored_new{0}, stored_repeat{0}, bad_dropped{0};
-  std::array<std::atomic<std::uint64_t>, kBuckets.size()> latency_le{};
-  std::atomic<std::uint64_t> latency_count{0}, latency_sum_us{0};
-  std::atomic<std::uint64_t> confirm_queued{0}, confirm_overflow{0};
+  MetricsRegistry& r = MetricsRegistry::process();
+  std::array<Counter*, 6> received{};  // by verdict (kVerdicts order)
+  Counter& acks = r.counter("wxrecon_notify_acks_total",
+                            "Notifications answered SUCCESS (stored and genuine).")
+                      .get();
+  std::map<std::string, Counter*> fails;  // fixed keys, created up front
+  MetricFamily<Counter>& stored = r.counter(
+      "wxrecon_notify_stored_total",
+      "Bodies stored: a new row, or a byte-identical repeat counted on its row.", {"row"});
+  Counter& stored_new = stored.labels({"new"});
+  Counter& stored_repeat = stored.labels({"repeat"});
+  Counter& bad_dropped = r.counter("wxrecon_notify_bad_dropped_total",
+                                   "Unverified bodies over max_bad_per_minute: counted, not stored.")
+                             .get();
+  Counter& confirm_queued = r.counter("wxrecon_notify_confirm_queued_total",
+                                      "Orders queued for a confirming orderquery.")
+                                .get();
+  Counter& confirm_overflow =
+      r.counter("wxrecon_notify_confirm_overflow_total",
+                "Orders not queued (queue full or stopping): left due now for the sweep.")
+          .get();
+  Counter& confirmed = r.counter("wxrecon_notify_confirmed_total",
+                                 "Orders the confirmation workers checked with an orderquery.")
+                           .get();
+  Gauge& confirm_queue =
+      r.gauge("wxrecon_notify_confirm_queue", "Orders waiting in the confirmation queue.").get();
+  Counter& store_batches = r.counter("wxrecon_notify_store_batches_total",
+                                     "Transactions (group commits) that stored bodies.")
+                               .get();
+  Counter& header_timeouts =
+      r.counter("wxrecon_notify_header_timeouts_total",
+                "Connections cut because their request headers were not complete in time.")
+          .get();
+  Histogram& latency =
+      r.histogram("wxrecon_notify_ack_seconds",
+                  "Time from a notification's headers to its answer (stored bodies and storage "
+                  "failures).",
+                  {}, {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5})
+          .get();
 
   Metrics() {
-    for (const char* r :
-         {"not_genuine", "storage", "too_large", "bad_request", "timeout", "rate_limited"}) {
-      fails[r];
+    auto& by_verdict = r.counter("wxrecon_notify_received_total",
+                                 "Notification bodies received, by verdict.", {"verdict"});
+    for (std::size_t i = 0; i < kVerdicts.size(); ++i) {
+      received[i] = &by_verdict.labels({notificationVerdictName(kVerdicts[i])});
     }
+    auto& by_reason = r.counter("wxrecon_notify_fails_total",
+                                "Notifications answered FAIL (or not stored), by reason.",
+                                {"reason"});
+    for (const char* reason :
+         {"not_genuine", "storage", "too_large", "bad_request", "timeout", "rate_limited"}) {
+      fails[reason] = &by_reason.labels({reason});
+    }
+    registerRunMetrics();  // the confirmations' WeChat calls and discrepancies are shown too
   }
   void observe(SteadyClock::duration d) {
-    const double s = std::chrono::duration<double>(d).count();
-    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-      if (s <= kBuckets[i]) ++latency_le[i];
-    }
-    ++latency_count;
-    latency_sum_us += static_cast<std::uint64_t>(s * 1e6);
+    latency.observe(std::chrono::duration<double>(d).count());
   }
 };
 
@@ -165,7 +203,7 @@ struct NotifyServer::Impl {
   }
   void fail(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const char* metric,
             const std::string& reason, bool close = false) {
-    ++metrics.fails.at(metric);
+    metrics.fails.at(metric)->inc();
     answer(resp, status, notifyFailAck(reason), close);
   }
 
@@ -247,8 +285,8 @@ struct NotifyServer::Impl {
     rb.configured_mch = config.findMerchant(rb.verified.mch_id) != nullptr;
     const bool unverified = !rb.verified.sign_ok;
     if (unverified && !limiter.allow(rb.remote_addr)) {
-      ++metrics.bad_dropped;
-      ++metrics.received[verdictIndex(rb.verified.verdict)];
+      metrics.bad_dropped.inc();
+      metrics.received[verdictIndex(rb.verified.verdict)]->inc();
       return fail(resp, HTTPResponse::HTTP_OK, "rate_limited", "verification failed");
     }
     rb.raw_body = std::move(body);
@@ -267,8 +305,8 @@ struct NotifyServer::Impl {
       return fail(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "storage", "storage unavailable");
     }
     const ReceiveResult& res = *stored;
-    ++metrics.received[verdictIndex(res.verdict)];
-    ++(res.new_row ? metrics.stored_new : metrics.stored_repeat);
+    metrics.received[verdictIndex(res.verdict)]->inc();
+    (res.new_row ? metrics.stored_new : metrics.stored_repeat).inc();
     // The row is the record of every body; the log names the ones that need a look (a line per
     // ordinary ACCEPTED body, at thousands per second, only at debug level).
     logEvent(res.verdict == NotificationVerdict::kAccepted ? LogLevel::kDebug
@@ -288,15 +326,15 @@ struct NotifyServer::Impl {
     // Committed: acknowledge (invariant 9), then queue the confirmation.
     hooks::crashPoint("notify.before_ack");
     answer(resp, HTTPResponse::HTTP_OK, notifySuccessAck());
-    ++metrics.acks;
+    metrics.acks.inc();
     metrics.observe(SteadyClock::now() - started);
     if (confirmer != nullptr && res.order && isUnfinished(res.order->state) &&
         res.verdict != NotificationVerdict::kUnknownOrder) {
       const auto q = confirmer->enqueue(res.order->mch_id, res.order->out_trade_no);
-      if (q == NotifyConfirmer::Enqueued::kQueued) ++metrics.confirm_queued;
+      if (q == NotifyConfirmer::Enqueued::kQueued) metrics.confirm_queued.inc();
       // Full (or stopped): the confirmer leaves the order due now for the sweep.
       if (q == NotifyConfirmer::Enqueued::kFull || q == NotifyConfirmer::Enqueued::kStopped) {
-        ++metrics.confirm_overflow;
+        metrics.confirm_overflow.inc();
       }
     }
   }
@@ -326,50 +364,15 @@ struct NotifyServer::Impl {
     }
   }
 
-  std::string metricsText() const {
-    std::ostringstream os;
-    os << "# HELP wxrecon_notify_received_total Notification bodies received, by verdict.\n"
-          "# TYPE wxrecon_notify_received_total counter\n";
-    for (std::size_t i = 0; i < kVerdicts.size(); ++i) {
-      os << "wxrecon_notify_received_total{verdict=\"" << notificationVerdictName(kVerdicts[i])
-         << "\"} " << metrics.received[i].load() << "\n";
-    }
-    os << "# TYPE wxrecon_notify_acks_total counter\nwxrecon_notify_acks_total "
-       << metrics.acks.load() << "\n# TYPE wxrecon_notify_fails_total counter\n";
-    for (const auto& [reason, n] : metrics.fails) {
-      os << "wxrecon_notify_fails_total{reason=\"" << reason << "\"} " << n.load() << "\n";
-    }
-    os << "# TYPE wxrecon_notify_stored_total counter\n"
-       << "wxrecon_notify_stored_total{row=\"new\"} " << metrics.stored_new.load() << "\n"
-       << "wxrecon_notify_stored_total{row=\"repeat\"} " << metrics.stored_repeat.load() << "\n"
-       << "# TYPE wxrecon_notify_bad_dropped_total counter\nwxrecon_notify_bad_dropped_total "
-       << metrics.bad_dropped.load() << "\n"
-       << "# TYPE wxrecon_notify_confirm_queued_total counter\n"
-       << "wxrecon_notify_confirm_queued_total " << metrics.confirm_queued.load() << "\n"
-       << "# TYPE wxrecon_notify_confirm_overflow_total counter\n"
-       << "wxrecon_notify_confirm_overflow_total " << metrics.confirm_overflow.load() << "\n";
-    os << "# HELP wxrecon_notify_store_batches_total Transactions (group commits) that stored "
-          "bodies.\n# TYPE wxrecon_notify_store_batches_total counter\n"
-       << "wxrecon_notify_store_batches_total " << store.batchesWritten() << "\n";
-    os << "# TYPE wxrecon_notify_header_timeouts_total counter\n"
-       << "wxrecon_notify_header_timeouts_total " << (server ? server->headerTimeouts() : 0)
-       << "\n";
+  // The process's metrics, with the totals kept elsewhere read now.
+  std::string metricsText() {
+    metrics.store_batches.set(store.batchesWritten());
+    metrics.header_timeouts.set(server ? server->headerTimeouts() : 0);
     if (confirmer != nullptr) {
-      const ConfirmStats c = confirmer->stats();
-      os << "# TYPE wxrecon_notify_confirmed_total counter\nwxrecon_notify_confirmed_total "
-         << c.confirmed << "\n# TYPE wxrecon_notify_confirm_queue gauge\n"
-         << "wxrecon_notify_confirm_queue " << confirmer->queued() << "\n";
+      metrics.confirmed.set(confirmer->stats().confirmed);
+      metrics.confirm_queue.set(static_cast<double>(confirmer->queued()));
     }
-    os << "# HELP wxrecon_notify_ack_seconds Time from headers to the answer of a stored body.\n"
-          "# TYPE wxrecon_notify_ack_seconds histogram\n";
-    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-      os << "wxrecon_notify_ack_seconds_bucket{le=\"" << kBuckets[i] << "\"} "
-         << metrics.latency_le[i].load() << "\n";
-    }
-    os << "wxrecon_notify_ack_seconds_bucket{le=\"+Inf\"} " << metrics.latency_count.load()
-       << "\nwxrecon_notify_ack_seconds_sum " << metrics.latency_sum_us.load() / 1e6
-       << "\nwxrecon_notify_ack_seconds_count " << metrics.latency_count.load() << "\n";
-    return os.str();
+    return MetricsRegistry::process().render();
   }
 };
 
