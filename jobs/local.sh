@@ -200,15 +200,20 @@ echo "== notifications received (by verdict)"
 sql -t wxrecon_local -e "SELECT COALESCE(verdict, '(none)') AS verdict, COUNT(*) AS bodies,
                                 SUM(times_received) AS received
                          FROM payment_notification GROUP BY verdict ORDER BY verdict"
+# Prometheus text files (node_exporter's textfile format), one per command, fresh each run.
+metrics_dir=$local_dir/metrics
+rm -rf "$metrics_dir"
+mkdir -p "$metrics_dir"
 echo "== wxrecon sweep"
 set +e
-build/wxrecon sweep --config "$local_dir/wxrecon.ini"
+build/wxrecon sweep --config "$local_dir/wxrecon.ini" --metrics-file "$metrics_dir/wxrecon-sweep.prom"
 sweep_rc=$?
 set -e
 echo "(sweep exit code $sweep_rc: 0 done, 3 new HIGH discrepancies — the seeded amount mismatches)"
 echo "== wxrecon bill --date $day"
 set +e
-build/wxrecon bill --config "$local_dir/wxrecon.ini" --date "$day"
+build/wxrecon bill --config "$local_dir/wxrecon.ini" --date "$day" \
+  --metrics-file "$metrics_dir/wxrecon-bill.prom"
 bill_rc=$?
 set -e
 echo "(bill exit code $bill_rc: 0 done, 3 new HIGH discrepancies — the orders paid after local close)"
@@ -243,6 +248,11 @@ for mch in 1900000101 1900000102; do
   echo "   $local_dir/reports/$mch/$day/reconciliation.csv"
   echo "   $local_dir/reports/$mch/index.html"
 done
+# notify-server's GET /metrics, saved while it still runs.
+curl -fsS "http://127.0.0.1:${WXRECON_LOCAL_ADMIN_PORT:-18082}/metrics" \
+  >"$metrics_dir/wxrecon-notify.prom" || echo "   (notify-server /metrics not saved)"
+echo "Metrics (Prometheus text format; check with: promtool check metrics < FILE):"
+for f in "$metrics_dir"/*.prom; do echo "   $f"; done
 cat <<TXT
 Config: .local/wxrecon.ini   Database: 127.0.0.1:$port wxrecon_local (stopped on exit)
 TXT
