@@ -6,11 +6,14 @@
 //     keep-alive connection (POST /sim/orders), and writes the same orders as CSV for
 //     LOAD DATA (the columns of GET /sim/orders.csv, one header line). Prints its own rate.
 //
-//   bench_sweep claim HOST PORT USER DATABASE PASSWORD_ENV MCH_ID BATCH ORDERS ROUNDS
+//   bench_sweep claim HOST PORT USER DATABASE[,DATABASE...] PASSWORD_ENV MCH_ID BATCH ORDERS ROUNDS
 //     Times MySqlOrderStore::claimDue (the sweep's claim + load) through the real store code:
 //     per round, every NOTPAY order is made due and unleased, then ORDERS orders are claimed
-//     in batches of BATCH. One warm-up round is not counted. Prints the median and minimum
-//     milliseconds per 1,000 orders claimed.
+//     in batches of BATCH. With several databases (the same orders, with and without history)
+//     the rounds are interleaved A B B A ..., so that whatever else the machine does at the
+//     time (other builds, InnoDB flushing) weighs on every database alike. One warm-up round
+//     per database is not counted. Prints, per database, "DATABASE MEDIAN MIN" in milliseconds
+//     per 1,000 orders claimed.
 #include <Poco/Data/MySQL/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -25,6 +28,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -90,65 +96,93 @@ int seedUnpaid(int argc, char** argv) {
   return csv.good() ? 0 : 1;
 }
 
+// One database under test: its store, and an admin session that makes the orders due again.
+struct ClaimTarget {
+  std::string name;
+  std::unique_ptr<wx::Database> db;
+  std::unique_ptr<wx::MySqlOrderStore> store;
+  std::unique_ptr<Poco::Data::Session> admin;
+  std::vector<double> per_1000;
+};
+
+// One round on one database: ORDERS orders claimed in batches of BATCH; milliseconds per 1,000.
+double claimRound(ClaimTarget& t, const std::string& mch, int batch, int orders, int round) {
+  *t.admin << "UPDATE merchant_order SET next_check_at = NULL, lease_owner = NULL, "
+              "lease_until = NULL WHERE state = 'NOTPAY'",
+      Poco::Data::Keywords::now;
+  wx::ClaimRequest req;
+  req.owner = "bench:" + std::to_string(round);
+  req.lease_s = 300;
+  req.mch_ids = {mch};
+  int claimed = 0;
+  const auto t0 = Clock::now();
+  while (claimed < orders) {
+    req.limit = std::min(batch, orders - claimed);
+    auto got = t.store->claimDue(req);
+    if (!got.isOk()) throw std::runtime_error(t.name + ": claimDue: " + got.status().message());
+    if (got->empty()) break;
+    claimed += static_cast<int>(got->size());
+  }
+  const double ms = secondsSince(t0) * 1000.0;
+  if (claimed < orders) {
+    throw std::runtime_error(t.name + ": only " + std::to_string(claimed) +
+                             " due orders to claim");
+  }
+  return ms * 1000.0 / claimed;
+}
+
 int claim(int argc, char** argv) {
   if (argc != 11) {
-    std::cerr << "usage: bench_sweep claim HOST PORT USER DATABASE PASSWORD_ENV MCH_ID BATCH "
-                 "ORDERS ROUNDS\n";
+    std::cerr << "usage: bench_sweep claim HOST PORT USER DATABASE[,DATABASE...] PASSWORD_ENV "
+                 "MCH_ID BATCH ORDERS ROUNDS\n";
     return 2;
   }
-  wx::DbConfig c;
-  c.host = argv[2];
-  c.port = std::atoi(argv[3]);
-  c.user = argv[4];
-  c.database = argv[5];
   const char* pw = std::getenv(argv[6]);
-  c.password = wx::Secret(pw ? pw : "");
-  c.pool_size = 2;
   const std::string mch = argv[7];
   const int batch = std::atoi(argv[8]), orders = std::atoi(argv[9]), rounds = std::atoi(argv[10]);
-  auto db = wx::Database::open(c);
-  if (!db.isOk()) {
-    std::cerr << "open: " << db.status().message() << "\n";
-    return 1;
-  }
-  wx::MySqlOrderStore store(**db);
   Poco::Data::MySQL::Connector::registerConnector();
-  Poco::Data::Session admin("MySQL", "host=" + c.host + ";port=" + std::to_string(c.port) +
-                                         ";user=" + c.user + ";password=" + (pw ? pw : "") +
-                                         ";db=" + c.database + ";character-set=utf8mb4",
-                            5);
-  std::vector<double> per_1000;
-  for (int round = 0; round <= rounds; ++round) {
-    admin << "UPDATE merchant_order SET next_check_at = NULL, lease_owner = NULL, "
-             "lease_until = NULL WHERE state = 'NOTPAY'",
-        Poco::Data::Keywords::now;
-    wx::ClaimRequest req;
-    req.owner = "bench:" + std::to_string(round);
-    req.lease_s = 300;
-    req.mch_ids = {mch};
-    int claimed = 0;
-    const auto t0 = Clock::now();
-    while (claimed < orders) {
-      req.limit = std::min(batch, orders - claimed);
-      auto got = store.claimDue(req);
-      if (!got.isOk()) {
-        std::cerr << "claimDue: " << got.status().message() << "\n";
-        return 1;
-      }
-      if (got->empty()) break;
-      claimed += static_cast<int>(got->size());
-    }
-    const double ms = secondsSince(t0) * 1000.0;
-    if (claimed < orders) {
-      std::cerr << "only " << claimed << " due orders to claim\n";
+  std::vector<ClaimTarget> targets;
+  std::stringstream names(argv[5]);
+  for (std::string name; std::getline(names, name, ',');) {
+    wx::DbConfig c;
+    c.host = argv[2];
+    c.port = std::atoi(argv[3]);
+    c.user = argv[4];
+    c.database = name;
+    c.password = wx::Secret(pw ? pw : "");
+    c.pool_size = 2;
+    auto db = wx::Database::open(c);
+    if (!db.isOk()) {
+      std::cerr << "open " << name << ": " << db.status().message() << "\n";
       return 1;
     }
-    if (round > 0) per_1000.push_back(ms * 1000.0 / claimed);  // round 0 warms up
+    ClaimTarget t;
+    t.name = name;
+    t.db = std::move(*db);
+    t.store = std::make_unique<wx::MySqlOrderStore>(*t.db);
+    t.admin = std::make_unique<Poco::Data::Session>(
+        "MySQL",
+        "host=" + c.host + ";port=" + std::to_string(c.port) + ";user=" + c.user +
+            ";password=" + (pw ? pw : "") + ";db=" + name + ";character-set=utf8mb4",
+        5);
+    targets.push_back(std::move(t));
   }
-  admin << "UPDATE merchant_order SET lease_owner = NULL, lease_until = NULL",
-      Poco::Data::Keywords::now;
-  std::sort(per_1000.begin(), per_1000.end());
-  std::printf("%.2f %.2f\n", per_1000[per_1000.size() / 2], per_1000.front());
+  for (auto& t : targets) claimRound(t, mch, batch, orders, 0);  // warm-up
+  for (int round = 1; round <= rounds; ++round) {
+    // A B, then B A: a drift in the machine's load favours no database.
+    const bool reverse = round % 2 == 0;
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      ClaimTarget& t = targets[reverse ? targets.size() - 1 - k : k];
+      t.per_1000.push_back(claimRound(t, mch, batch, orders, round));
+    }
+  }
+  for (auto& t : targets) {
+    *t.admin << "UPDATE merchant_order SET lease_owner = NULL, lease_until = NULL",
+        Poco::Data::Keywords::now;
+    std::sort(t.per_1000.begin(), t.per_1000.end());
+    std::printf("%s %.2f %.2f\n", t.name.c_str(), t.per_1000[t.per_1000.size() / 2],
+                t.per_1000.front());
+  }
   return 0;
 }
 
