@@ -12,7 +12,7 @@ class NonceSource {
   virtual std::string next() = 0;
 };
 
-// 32 characters from std::random_device (the OS entropy source on Linux).
+// 32 characters from std::random_device (the OS entropy source on Linux), five per draw.
 class RandomNonceSource final : public NonceSource {
  public:
   std::string next() override;
