@@ -496,6 +496,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
   logInfo("sweep.done", {{"examined", std::to_string(sum.examined)},
                          {"transitions", std::to_string(sum.transitions)},
                          {"wechat_calls", std::to_string(sum.wechat_calls)},
+                         {"limiter_parks", std::to_string(s.deps.client.limiter().parks())},
                          {"status", sum.runStatus()}});
   return sum;
 }

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/metrics.h"
@@ -959,6 +960,44 @@ TEST_CASE("token bucket: no one-second window gets more than 1.05 x qps", "[pay_
     CHECK(static_cast<double>(most) <= std::max(1.05 * qps, qps + 1.0));
     CHECK(static_cast<double>(most) >= 0.95 * qps);  // and the rate is really used
   }
+}
+
+TEST_CASE("token bucket: a caller without a token parks while the merchant has calls in flight",
+          "[pay_client][rate]") {
+  // 20/s: a burst of one token, the next one 50 ms later.
+  ManualClock clock(TimePoint(Millis(0)));
+  FakeSleeper sleeper(clock);
+  // Parked at most a minute of real time: the test wakes it long before.
+  RequestLimiter limiter(clock, sleeper, 4, std::chrono::minutes(1));
+  std::optional<RequestLimiter::Permit> first(limiter.acquire("m1", 20));
+  CHECK(limiter.parks() == 0);
+
+  std::atomic<bool> got{false};
+  std::thread second([&] {
+    auto p = limiter.acquire("m1", 20);
+    got = true;
+  });
+  // The second caller finds no token while the first is in flight: it parks (no sleep) until
+  // the first one's release finds a token in the bucket. Bounded wait for the park itself.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (limiter.parks() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  REQUIRE(limiter.parks() == 1);
+  clock.advance(Millis(50));
+  first.reset();  // the release sees the new token and wakes the parked caller
+  second.join();
+  CHECK(got);
+  // Neither waited for a borrowed token: both took theirs at once (wait 0).
+  CHECK(sleeper.waits == std::vector<Millis>{Millis(0), Millis(0)});
+  CHECK(clock.now() == TimePoint(Millis(50)));
+  CHECK(limiter.inFlight() == 0);
+
+  // With nothing in flight there is nobody to wake it: it waits for its token as before.
+  (void)limiter.acquire("m1", 20);
+  REQUIRE(sleeper.waits.size() == 3);
+  CHECK(sleeper.waits[2] == Millis(50));
+  CHECK(limiter.parks() == 1);
 }
 
 TEST_CASE("pay client: FREQUENCY_LIMITED halves the merchant's rate", "[pay_client][rate]") {
