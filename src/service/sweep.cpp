@@ -73,10 +73,12 @@ std::string SweepSummary::render() const {
 namespace {
 // Decisions written per transaction (OrderStore::applyBatch), and how long the writer waits for
 // a fuller batch once one decision is pending: a decision waits at most that long (plus the
-// write in progress) before its order's lease is released.
+// write in progress) before its order's lease is released. At the benchmark's ~800 orders/s,
+// 20 ms wrote ~18 decisions a transaction (~9 database round trips each, 1,083 transactions
+// for 20,000 orders); 100 ms fills the 64.
 constexpr std::size_t kWriteBatch = 64;
 constexpr std::size_t kMaxWriteBatch = 256;
-constexpr std::chrono::milliseconds kWriteLinger{20};
+constexpr std::chrono::milliseconds kWriteLinger{100};
 }  // namespace
 
 struct Sweep::Impl {
