@@ -379,7 +379,6 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
 
   std::int64_t after_id = 0;  // dry-run keyset
   std::set<std::int64_t> seen;
-  std::vector<Order> held;  // claimed again in this run: released when claiming ends
   auto last_progress = std::chrono::steady_clock::now();
   for (;;) {
     if (stop.load()) break;
@@ -423,20 +422,17 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     if (s.opt.dry_run) after_id = got->back().id;
     hooks::crashPoint("sweep.after_claim");
     // An order is decided at most once per run. One claimed again (released after a failure,
-    // its lease lost while it waited, or due again at once, e.g. close_grace_s = 0) is left
-    // for the next run, and its new lease is kept until this run ends: the next claims skip it,
-    // so a run neither spins on the same orders nor stops early while orders it never saw are
-    // still due (releasing them at once handed them straight back to the next claim, whose
-    // lowest ids they were: a batch of them alone ended the run).
+    // or due again at once, e.g. close_grace_s = 0) is released for the next run: a run never
+    // spins on the same orders.
     std::vector<Order> fresh;
     for (auto& o : *got) {
       if (seen.insert(o.id).second) {
         fresh.push_back(std::move(o));
       } else {
-        held.push_back(std::move(o));
+        s.release(o);
       }
     }
-    if (fresh.empty()) continue;
+    if (fresh.empty()) break;
     std::vector<OrderKey> keys;
     keys.reserve(fresh.size());
     for (const auto& o : fresh) keys.push_back({o.mch_id, o.out_trade_no});
@@ -455,7 +451,6 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
       last_progress = std::chrono::steady_clock::now();
     }
   }
-  for (const auto& o : held) s.release(o);
   {
     std::unique_lock<std::mutex> lock(s.mu);
     s.no_more = true;
