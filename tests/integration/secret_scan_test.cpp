@@ -15,7 +15,9 @@
 
 #include <Poco/Data/Session.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <memory>
 #include <string>
 #include <thread>
@@ -460,9 +462,19 @@ TEST_CASE("T15's scan finds a key planted in each place it searches", "[secrets]
   db.session() << "CREATE TABLE planted (v BLOB)", now;
   std::string fragment = "<detail>" + key.substr(7, 12) + "</detail>";
   db.session() << "INSERT INTO planted VALUES (?)", use(fragment), now;
-  RecordedProcess argv_plant("/bin/sleep", {"0.3", "x" + key.substr(20, 12)}, {},
+  // Lives until its sampler has read its cmdline (a fixed 0.3 s could pass unsampled on a
+  // loaded machine), then stopped.
+  RecordedProcess argv_plant("/bin/sleep", {"30", "x" + key.substr(20, 12)}, {},
                              dir.path() + "/sleep.out", dir.path() + "/sleep.err");
-  argv_plant.wait();
+  for (int i = 0; i < 2000; ++i) {
+    const auto seen = argv_plant.cmdlines();
+    if (std::any_of(seen.begin(), seen.end(),
+                    [](const std::string& c) { return c.rfind("/bin/sleep ", 0) == 0; })) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  argv_plant.stop(SIGKILL);
 
   auto scanAll = [&](SecretScanner& scan) {
     scan.scanTree("log file", dir.path() + "/logs");
