@@ -23,6 +23,7 @@ struct ClaimRequest {
   int lease_s = 60;                  // on the database clock
   int limit = 100;                   // orders per batch
   std::vector<std::string> mch_ids;  // only these merchants (empty: none is claimed)
+  std::vector<std::int64_t> exclude_ids;  // never these (the sweep's re-claimed orders)
 };
 
 // An order by its natural key (UNIQUE (mch_id, out_trade_no)).

@@ -379,6 +379,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
 
   std::int64_t after_id = 0;  // dry-run keyset
   std::set<std::int64_t> seen;
+  std::vector<std::int64_t> bounced;  // claimed again in this run: its later claims skip them
   auto last_progress = std::chrono::steady_clock::now();
   for (;;) {
     if (stop.load()) break;
@@ -410,6 +411,7 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
       req.limit = static_cast<int>(std::min<std::int64_t>(batch, s.opt.limit - s.claimed));
     }
     if (req.limit <= 0) break;
+    req.exclude_ids = bounced;
     auto got = s.opt.dry_run ? s.deps.orders.peekDue(req, after_id) : s.deps.orders.claimDue(req);
     if (!got) {
       std::lock_guard<std::mutex> lock(s.mu);
@@ -422,17 +424,24 @@ SweepSummary Sweep::run(const std::atomic<bool>& stop) {
     if (s.opt.dry_run) after_id = got->back().id;
     hooks::crashPoint("sweep.after_claim");
     // An order is decided at most once per run. One claimed again (released after a failure,
-    // or due again at once, e.g. close_grace_s = 0) is released for the next run: a run never
-    // spins on the same orders.
+    // or due again at once, e.g. close_grace_s = 0) is released for the next run and excluded
+    // from this run's later claims: a run never spins on the same orders, and a batch of them
+    // does not end the run while orders it never saw are still due (claims take the lowest
+    // ids, which such orders often are).
     std::vector<Order> fresh;
+    const std::size_t bounced_before = bounced.size();
     for (auto& o : *got) {
       if (seen.insert(o.id).second) {
         fresh.push_back(std::move(o));
       } else {
+        bounced.push_back(o.id);
         s.release(o);
       }
     }
-    if (fresh.empty()) break;
+    if (fresh.empty()) {
+      if (bounced.size() == bounced_before) break;  // (cannot happen: they are excluded)
+      continue;
+    }
     std::vector<OrderKey> keys;
     keys.reserve(fresh.size());
     for (const auto& o : fresh) keys.push_back({o.mch_id, o.out_trade_no});

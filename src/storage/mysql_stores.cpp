@@ -255,7 +255,9 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
     // 1. Candidates by a plain consistent read (no locks). The range on idx_order_due
     //    (state, mch_id, next_check_at) never touches finished orders. 4 x limit, so that up to four
     //    workers claiming at the same instant each still get a full batch.
-    const std::string due_lease = "(lease_until IS NULL OR lease_until < NOW(3))";
+    const std::string due_lease =
+        "(lease_until IS NULL OR lease_until < NOW(3))" +
+        (r.exclude_ids.empty() ? std::string() : " AND id NOT IN (" + idList(r.exclude_ids) + ")");
     const std::string candidates_limit = std::to_string(4 * r.limit);
     std::vector<std::int64_t> candidates;
     // FORCE INDEX: with statistics of a small table MariaDB chose a rowid filter on
