@@ -51,8 +51,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export WXRECON_CHAOS_REPORT=$work/tally.tsv
-: >"$WXRECON_CHAOS_REPORT"
 
 # Sizes: CI defaults live in the tests; --soak exports RELIABILITY.md's on-demand ones.
 t6_rates="0.10"
@@ -77,17 +75,20 @@ fi
 } | tee "$work/sizes"
 
 status=0
-# ctest over a selection; its per-test lines ("N/M Test #K: NAME ....   Passed   12.34 sec") are
-# kept, each name followed by TAG when one is given.
+# ctest over a selection; each per-test line ("N/M Test #K: NAME ....   Passed   12.34 sec") is
+# kept with its label and TAG, and the tests' tallies go to a file of that label, so a test run
+# twice (T6 at two fault rates) gets a row and figures per run.
 run_ctest() {
   local label=$1 tag=$2
   shift 2
   step "ctest $label"
-  ctest --test-dir build -j"$jobs" --timeout 5400 --output-on-failure "$@" >"$work/$label.log" 2>&1 ||
+  : >"$work/tally-$label.tsv"
+  WXRECON_CHAOS_REPORT=$work/tally-$label.tsv \
+    ctest --test-dir build -j"$jobs" --timeout 5400 --output-on-failure "$@" >"$work/$label.log" 2>&1 ||
     status=1
   grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$work/$label.log" |
     sed -E 's/^ *[0-9]+\/[0-9]+ Test +#[0-9]+: //' |
-    sed -E "s/^([^ ]+( [^ .*]+)*)/\1${tag:+ $tag}/" >>"$work/results.txt" || true
+    awk -v l="$label" -v t="${tag:--}" '{ print l "\t" t "\t" $0 }' >>"$work/results.txt" || true
   if grep -q 'The following tests FAILED' "$work/$label.log"; then
     sed -n '/The following tests FAILED/,$p' "$work/$label.log"
     cp "$work/$label.log" "${TMPDIR:-/tmp}/wxchaos-$label.log"
@@ -131,20 +132,24 @@ fi
 # ---- one line per test ----
 echo
 printf '%-92s %9s %10s %12s %7s %9s\n' "test" "runs" "violations" "converge≤ s" "result" "wall s"
-while IFS= read -r line; do
+while IFS=$'\t' read -r label tag line; do
   name=$(echo "$line" | sed -E 's/ *\.{2,}.*$//; s/ *\*\*\*.*$//')
   result=$(echo "$line" | grep -Eo '(Passed|Failed|\*\*\*Failed|\*\*\*Timeout|Not Run|Exception)' | head -1 || true)
   wall=$(echo "$line" | grep -Eo '[0-9.]+ sec' | grep -Eo '[0-9.]+' || echo "-")
   bare=${name#chaos.}
   bare=${bare#integration.}
-  tally=$(awk -F'\t' -v n="$bare" '$1 == n { r += $2; v += $3; if ($4 > c) c = $4 } END { if (NR && r != "") printf "%d\t%d\t%.1f", r, v, c }' "$WXRECON_CHAOS_REPORT")
+  tally=$(awk -F'\t' -v n="$bare" '$1 == n { r += $2; v += $3; if ($4 > c) c = $4 } END { if (NR && r != "") printf "%d\t%d\t%.1f", r, v, c }' "$work/tally-$label.tsv")
   if [ -n "$tally" ]; then
     IFS=$'\t' read -r runs viol conv <<<"$tally"
   else
     runs="-"; viol="-"; conv="-"
   fi
   case "$result" in Passed) ;; *) viol=${viol/-/?}; ;; esac
-  printf '%-92s %9s %10s %12s %7s %9s\n' "${name:0:92}" "$runs" "$viol" "$conv" "${result:-?}" "$wall"
+  # The tag (e.g. the fault rate; "-" for none: read would merge empty tab-separated fields)
+  # leads, so cutting a long name never loses it.
+  [ "$tag" = "-" ] && tag=""
+  shown="${tag:+$tag }$name"
+  printf '%-92s %9s %10s %12s %7s %9s\n' "${shown:0:92}" "$runs" "$viol" "$conv" "${result:-?}" "$wall"
 done <"$work/results.txt"
 if [ -s "$work/fuzz.txt" ]; then
   while IFS=$'\t' read -r name runs r secs; do

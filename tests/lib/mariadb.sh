@@ -63,7 +63,10 @@ case "$cmd" in
       --default-time-zone=${WXRECON_DB_TIME_ZONE:-+00:00} --skip-log-bin \
       --innodb-flush-log-at-trx-commit=${WXRECON_DB_FLUSH:-2} --max-connections=500 \
       >/dev/null 2>&1 &
-    for _ in $(seq 1 150); do
+    # Up to 120 s (crash recovery on a machine busy with builds can be slow); stops early when
+    # mariadbd exits (the log lines below say why).
+    for _ in $(seq 1 600); do
+      if ! kill -0 "$!" 2>/dev/null; then break; fi
       if [ -S "$sock" ] && mariadb-admin --no-defaults --protocol=socket --socket="$sock" -uroot \
           ping >/dev/null 2>&1; then
         break
