@@ -1,8 +1,9 @@
 // RELIABILITY.md T4 (concurrent sweeps), T5 (a stalled worker past its lease), T6 (injected API
-// faults), with the real `wxrecon` binary, MariaDB and wxpay-sim. CI sizes, small leases; the
-// sizes are environment variables (support/test_size.h) that tests/chaos/run.sh --soak raises:
-// WXRECON_T4_ORDERS/_ROUNDS/_SWEEPS, WXRECON_T5_ORDERS, WXRECON_T6_ORDERS/_FAULT_RATE,
-// WXRECON_T8_ORDERS.
+// faults), T8 (close vs late payment), with the real `wxrecon` binary, MariaDB and wxpay-sim.
+// CI sizes, small leases; the sizes are environment variables (support/test_size.h) that
+// tests/chaos/run.sh --soak raises: WXRECON_T4_ORDERS/_ROUNDS/_SWEEPS, WXRECON_T5_ORDERS,
+// WXRECON_T6_ORDERS/_FAULT_RATE, WXRECON_T8_ORDERS. Each ends with the invariant checker
+// (support/invariant_checker.h) and reports runs, violations and convergence time to run.sh.
 #include <signal.h>
 #include <catch2/catch.hpp>
 
@@ -10,10 +11,14 @@
 #include <regex>
 #include <thread>
 
+#include "support/chaos_tally.h"
+#include "support/invariant_checker.h"
 #include "support/sweep_env.h"
 #include "support/test_size.h"
 
 using Catch::Contains;
+using wx::test::ChaosTally;
+using wx::test::InvariantChecker;
 using wx::test::ProcessResult;
 using wx::test::SweepEnv;
 using wx::test::SweepEnvOptions;
@@ -24,6 +29,15 @@ std::int64_t summaryNumber(const std::string& out, const std::string& pattern) {
   std::smatch m;
   if (!std::regex_search(out, m, std::regex(pattern))) return -1;
   return std::stoll(m[1].str());
+}
+
+// The invariant checker over the database and the simulator's truth: adds its violations to the
+// tally and fails the test on any.
+void checkInvariants(SweepEnv& env, ChaosTally& tally) {
+  const auto v = InvariantChecker(env.db().session()).withSim(env.sim().url()).check();
+  tally.violations += v.size();
+  INFO(InvariantChecker::join(v));
+  CHECK(v.empty());
 }
 
 // Creates `n` orders named PREFIX-i for merchant i % 2 on both sides (one multi-row INSERT
@@ -64,6 +78,7 @@ TEST_CASE("T4: three concurrent sweeps on the same 1,000 orders, 5 rounds: every
   const int n = wx::test::testSize("WXRECON_T4_ORDERS", 1000);
   const int kRounds = wx::test::testSize("WXRECON_T4_ROUNDS", 5);
   const int sweeps = wx::test::testSize("WXRECON_T4_SWEEPS", 3);
+  ChaosTally tally;  // runs: sweep processes
   SweepEnv env;
   makeOrders(env, "T4", n, t4Kind);
   // Round 0: 70% paid, 30% open. Rounds 1..R-1: a fraction 1/R of the open orders is paid at
@@ -95,6 +110,7 @@ TEST_CASE("T4: three concurrent sweeps on the same 1,000 orders, 5 rounds: every
       });
     }
     for (auto& t : threads) t.join();
+    tally.runs += sweeps;
     std::int64_t examined = 0, lost = 0;
     for (const auto& r : results) {
       INFO(r.out << r.err);
@@ -116,6 +132,7 @@ TEST_CASE("T4: three concurrent sweeps on the same 1,000 orders, 5 rounds: every
         n - paid_at_wechat);
   CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
+  checkInvariants(env, tally);
 }
 
 TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
@@ -125,6 +142,7 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
   o.connect_timeout_ms = 500;
   o.lease_s = 6;  // > 2 x (2000 + 500) ms
   o.max_in_flight = 2;
+  ChaosTally tally;  // runs: the stalled worker
   SweepEnv env(o);
   const int n = wx::test::testSize("WXRECON_T5_ORDERS", 10);
   for (int i = 0; i < n; ++i) {
@@ -154,6 +172,7 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
     }
   }
   REQUIRE(pid != 0);
+  tally.runs = 1;
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":0})");
   std::this_thread::sleep_for(std::chrono::milliseconds(o.lease_s * 1000 + 1500));
 
@@ -178,12 +197,14 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
                   "order_id HAVING COUNT(*) > 1) x") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS' AND "
                   "lease_owner IS NULL") == n);
+  checkInvariants(env, tally);
 }
 
 TEST_CASE(
     "T6 (light): 10% injected faults never produce a wrong terminal state: all orders "
     "correct within 2 runs after the faults stop",
     "[sweep][integration][T6]") {
+  ChaosTally tally;  // runs: answers that were faults (the sweep's "not definitive")
   SweepEnv env;
   const int n = wx::test::testSize("WXRECON_T6_ORDERS", 200) / 4 * 4;
   makeOrders(env, "T6", n, t6Kind);
@@ -207,14 +228,17 @@ TEST_CASE(
   auto faulted = env.sweep();
   INFO(faulted.out << faulted.err);
   CHECK((faulted.exit_code == 0 || faulted.exit_code == 3));         // 3: RESPONSE_BAD_SIGNATURE
-  CHECK(summaryNumber(faulted.out, R"(not definitive (\d+))") > 0);  // the faults did happen
+  tally.runs = static_cast<int>(summaryNumber(faulted.out, R"(not definitive (\d+))"));
+  CHECK(tally.runs > 0);  // the faults did happen
   CHECK(wrongTerminal() == 0);
+  checkInvariants(env, tally);
   CHECK(env.count("SELECT COUNT(*) FROM order_transition WHERE to_state IN "
                   "('REVIEW','REVOKED','PAYERROR','REFUND')") == 0);
 
   env.sim().controlJson("POST", "/sim/faults",
                         R"({"timeout":0,"reset":0,"http500":0,"systemerror":0,"bad_sign":0,)"
                         R"("malformed":0,"truncated":0,"wrong_order":0})");
+  tally.start();
   auto allCorrect = [&] {
     return env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS'") == n / 2 &&
            env.count("SELECT COUNT(*) FROM merchant_order WHERE state = 'CLOSED'") == n / 4 &&
@@ -229,6 +253,7 @@ TEST_CASE(
     ++runs;
   }
   CHECK(allCorrect());
+  tally.done();
   CHECK(wrongTerminal() == 0);
   // Every transition happened once, and the WeChat side agrees on every closed order.
   CHECK(env.count("SELECT COUNT(*) FROM order_transition") == n / 2 + n / 4);
@@ -236,12 +261,15 @@ TEST_CASE(
     INFO(i);
     CHECK(env.simState(static_cast<std::size_t>(i % 2), "T6-" + std::to_string(i)) == "CLOSED");
   }
+  checkInvariants(env, tally);
 }
 
 TEST_CASE("T8 (light): close vs late payment race: never CLOSED locally while paid at WeChat",
           "[sweep][integration][T8]") {
+  ChaosTally tally;  // runs: raced orders
   SweepEnv env;
   const int n = wx::test::testSize("WXRECON_T8_ORDERS", 100);
+  tally.runs = n;
   makeOrders(env, "T8", n, [](int) { return 'E'; });  // all expired, unpaid
   // Slow answers so that payments land between the sweep's query, closeorder and requery.
   env.sim().controlJson("POST", "/sim/faults", R"({"latency_mean_ms":20,"latency_jitter_ms":15})");
@@ -291,4 +319,5 @@ TEST_CASE("T8 (light): close vs late payment race: never CLOSED locally while pa
   CHECK(env.count("SELECT COUNT(*) FROM discrepancy") == 0);
   CHECK(env.count("SELECT COUNT(*) FROM (SELECT order_id FROM order_transition GROUP BY "
                   "order_id HAVING COUNT(*) > 1) x") == 0);
+  checkInvariants(env, tally);
 }
