@@ -202,17 +202,12 @@ void BillRun::Impl::flushFindings() {
   std::vector<Finding> batch;
   batch.swap(pending_findings);
   if (opt.dry_run) {
-    for (const auto& f : batch) {
-      auto w = deps.discrepancies.wouldOpen(f);
-      if (!w) {
-        logWarning("bill.would_open_unknown", {{"error", w.status().message()}});
-        ++res->failures;
-        continue;
-      }
-      if (!*w) continue;
-      if (would_open.size() < kMaxDryRunFindings) would_open.push_back(f);
-      ++res->new_by_kind[discrepancyKindName(f.kind)];
-      if (severityOf(f.kind) == Severity::kHigh) ++res->new_high;
+    // A finding that cannot be judged is a failure of the run, not a new discrepancy.
+    for (const Finding* f : wouldOpenFindings(&deps.discrepancies, batch,
+                                              "bill.would_open_unknown", &res->failures)) {
+      if (would_open.size() < kMaxDryRunFindings) would_open.push_back(*f);
+      ++res->new_by_kind[discrepancyKindName(f->kind)];
+      if (severityOf(f->kind) == Severity::kHigh) ++res->new_high;
     }
     return;
   }

@@ -18,10 +18,10 @@ void DayRechecker::release(const Order& o) const {
 
 void DayRechecker::countWouldWrite(const Decision& d, RecheckCounts& c) const {
   c.transitions += static_cast<std::int64_t>(d.transitions.size());
-  for (DiscrepancyKind k : wouldOpenKinds(options_.discrepancies, d.findings,
-                                          "rerun.would_open_unknown")) {
+  for (const Finding* f : wouldOpenFindings(options_.discrepancies, d.findings,
+                                            "rerun.would_open_unknown")) {
     ++c.discrepancies_new;
-    if (severityOf(k) == Severity::kHigh) ++c.discrepancies_high_new;
+    if (severityOf(f->kind) == Severity::kHigh) ++c.discrepancies_high_new;
   }
 }
 

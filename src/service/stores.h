@@ -148,12 +148,14 @@ class DiscrepancyStore {
   }
 };
 
-// Dry runs: the kinds of the findings that would open a discrepancy. A finding the store cannot
-// judge (wouldOpen failed; logged as `log_event`) counts as opening; so does every finding when
-// `store` is null.
-std::vector<DiscrepancyKind> wouldOpenKinds(DiscrepancyStore* store,
-                                            const std::vector<Finding>& findings,
-                                            std::string_view log_event);
+// Dry runs: the findings that would open a discrepancy, in their order (pointers into
+// `findings`). A finding the store cannot judge (wouldOpen failed; logged as `log_event`) counts
+// as opening, unless `unjudged` is given: then it is counted there and left out. Every finding
+// opens when `store` is null.
+std::vector<const Finding*> wouldOpenFindings(DiscrepancyStore* store,
+                                              const std::vector<Finding>& findings,
+                                              std::string_view log_event,
+                                              std::int64_t* unjudged = nullptr);
 
 // A payment_notification row as stored (raw bytes are the truth; everything else is advisory
 // when written by a merchant's own endpoint: DESIGN.md §4).

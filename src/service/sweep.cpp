@@ -214,26 +214,15 @@ void Sweep::Impl::process(const Order& o, const std::atomic<bool>& stop) {
 
 void Sweep::Impl::record(const Order& o, const Decision& d) {
   if (opt.dry_run) {
-    std::vector<DiscrepancyKind> opened;
-    for (const auto& f : d.findings) {
-      bool opens = true;
-      if (deps.discrepancies != nullptr) {
-        auto w = deps.discrepancies->wouldOpen(f);
-        if (w) {
-          opens = *w;
-        } else {
-          logWarning("sweep.would_open_unknown", {{"error", w.status().message()}});
-        }
-      }
-      if (opens) opened.push_back(f.kind);
-    }
+    const std::vector<const Finding*> opened =
+        wouldOpenFindings(deps.discrepancies, d.findings, "sweep.would_open_unknown");
     std::lock_guard<std::mutex> lock(mu);
     ++sum.examined;
     ++sum.by_outcome[d.outcome];
     sum.transitions += static_cast<std::int64_t>(d.transitions.size());
-    for (DiscrepancyKind k : opened) {
-      ++sum.new_discrepancies[discrepancyKindName(k)];
-      if (severityOf(k) == Severity::kHigh) ++sum.new_high;
+    for (const Finding* f : opened) {
+      ++sum.new_discrepancies[discrepancyKindName(f->kind)];
+      if (severityOf(f->kind) == Severity::kHigh) ++sum.new_high;
     }
     return;
   }
