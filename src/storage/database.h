@@ -4,9 +4,10 @@
 //   sql_mode, and uses utf8mb4.
 // - Connection errors (2006/2013, a killed connection) discard the session: Poco's SessionPool
 //   would keep handing the dead one out (STACK_NOTES.md).
-// - run(): a "unit of work" in one transaction, with autocommit restored afterwards, rerun on a
-//   lost connection, deadlock or lock wait. The unit must be idempotent: after a connection lost
-//   during COMMIT its outcome is unknown and it runs again.
+// - run(): a "unit of work" in one explicit transaction (START TRANSACTION ... COMMIT on a session
+//   that stays in autocommit), rerun on a lost connection, deadlock or lock wait. The unit must
+//   be idempotent: after a connection lost during COMMIT its outcome is unknown and it runs
+//   again. A failed unit's open transaction is rolled back before its session is pooled again.
 #pragma once
 
 #include <Poco/Data/Session.h>
@@ -38,6 +39,12 @@ class DbError : public std::runtime_error {
  private:
   Status status_;
 };
+
+// Runs a statement without parameters or results over the text protocol: one round trip (a
+// Poco::Data statement is a prepared statement: prepare, execute and close, two round trips and
+// a packet). Throws Poco::Data::DataException carrying "[mysql_errno]: N" like Poco's own, so
+// Database::run classifies it.
+void textQuery(Poco::Data::Session& s, const std::string& sql);
 
 // Classifies a Poco::Data exception message.
 DbErrorKind classifyDbException(const std::string& display_text);

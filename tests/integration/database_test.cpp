@@ -40,6 +40,65 @@ TEST_CASE("every session runs in UTC with autocommit restored after a unit", "[d
   CHECK(n == 2);
 }
 
+TEST_CASE("a unit is one transaction: a failed one leaves nothing, and nothing open", "[db]") {
+  TestDatabase tdb;
+  DbConfig c = tdb.config();
+  c.pool_size = 1;  // every unit and acquire() below gets the same session
+  auto db = Database::open(c);
+  REQUIRE(db.isOk());
+  REQUIRE((*db)->run("create", [&](Poco::Data::Session& s) {
+    s << "CREATE TABLE t (id INT PRIMARY KEY)", now;
+  }, {false, 1}).isOk());
+  auto setStatements = [&] {
+    auto conn = (*db)->acquire();
+    std::string name, n;
+    conn.session() << "SHOW SESSION STATUS LIKE 'Com_set_option'", into(name), into(n), now;
+    return std::stoll(n);
+  };
+  const std::int64_t sets_before = setStatements();
+  int in_txn = -1;
+  REQUIRE((*db)->run("ok", [&](Poco::Data::Session& s) {
+    s << "INSERT INTO t VALUES (1)", now;
+    s << "SELECT @@in_transaction", into(in_txn), now;
+  }).isOk());
+  CHECK(in_txn == 1);
+  // START TRANSACTION / COMMIT on the autocommit session: no SET autocommit round trips.
+  CHECK(setStatements() == sets_before);
+
+  SECTION("a unit that throws DbError") {
+    Status st = (*db)->run("refused", [&](Poco::Data::Session& s) {
+      s << "INSERT INTO t VALUES (2)", now;
+      throw DbError(Status::failedPrecondition("refused by the unit"));
+    });
+    CHECK(st.code() == StatusCode::kFailedPrecondition);
+  }
+  SECTION("a unit whose statement fails") {
+    Status st = (*db)->run("duplicate", [&](Poco::Data::Session& s) {
+      s << "INSERT INTO t VALUES (2)", now;
+      s << "INSERT INTO t VALUES (1)", now;  // duplicate key
+    });
+    CHECK(st.code() == StatusCode::kInternal);
+  }
+  SECTION("a non-transactional unit that left its own transaction open") {
+    Status st = (*db)->run("own", [&](Poco::Data::Session& s) {
+      textQuery(s, "START TRANSACTION");
+      s << "INSERT INTO t VALUES (2)", now;
+      throw DbError(Status::unavailable("gave up half way"));
+    }, {false, 1});
+    CHECK(st.code() == StatusCode::kUnavailable);
+  }
+  {
+    auto conn = (*db)->acquire();
+    int open = -1, ac = -1;
+    conn.session() << "SELECT @@in_transaction, @@autocommit", into(open), into(ac), now;
+    CHECK(open == 0);
+    CHECK(ac == 1);
+  }
+  int n = 0;
+  tdb.session() << "SELECT COUNT(*) FROM t", into(n), now;
+  CHECK(n == 1);
+}
+
 TEST_CASE("a unit of work is rerun after its connection is killed", "[db]") {
   TestDatabase tdb;
   auto db = Database::open(tdb.config());
