@@ -5,8 +5,6 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
-#include <Poco/Net/HTTPRequest.h>
-#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/NetSSL.h>
@@ -16,11 +14,12 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <istream>
 #include <map>
 #include <mutex>
-#include <ostream>
+#include <optional>
 #include <vector>
+
+#include "net/http_wire.h"
 
 namespace wx {
 namespace {
@@ -106,6 +105,18 @@ Result<Target> parseTarget(const std::string& url) {
     return Status::invalidArgument("plain http is allowed only to loopback hosts, not " + t.host);
   }
   return t;
+}
+
+// The URL this thread sent to last, parsed (valid until this thread's next call): a sweep sends
+// every request to the same URL, and parsing it with Poco::URI each time was ~1% of its CPU.
+const Result<Target>& targetFor(const std::string& url) {
+  thread_local std::string last_url;
+  thread_local std::optional<Result<Target>> last;
+  if (!last || url != last_url) {
+    last = parseTarget(url);
+    last_url = url;
+  }
+  return *last;
 }
 
 HttpResult failure(TransportOutcome outcome, std::string detail, HttpResponse response = {}) {
@@ -224,6 +235,21 @@ namespace {
 HttpResult exchange(Conn& conn, const Target& target, const HttpRequest& request, bool* reusable,
                     std::atomic<std::uint64_t>* opened) {
   *reusable = false;
+  // The request in one write; the answer read straight from the socket through our own parser
+  // (net/http_wire.h). Poco's HTTPSession would send and receive through these same socket
+  // calls, so timeouts and TLS behave as before.
+  std::string wire;
+  const bool with_body = request.method == HttpMethod::kPost || !request.body.empty();
+  wire.reserve(256 + request.body.size());
+  if (!formatRequestHead(wire, request.method == HttpMethod::kPost ? "POST" : "GET", target.host,
+                         target.port, target.path_and_query, with_body, request.content_type,
+                         request.body.size(), request.headers)) {
+    return failure(TransportOutcome::kInvalidRequest,
+                   "CR, LF or NUL in a request header, the content type or the URL, or a bad "
+                   "header name");
+  }
+  wire.append(request.body);
+
   Poco::Net::HTTPClientSession& s = *conn.session;
   const Millis socket_read = target.tls ? request.read_timeout / 2 : request.read_timeout;
   const Poco::Timespan rt = toSpan(socket_read);
@@ -253,71 +279,70 @@ HttpResult exchange(Conn& conn, const Target& target, const HttpRequest& request
   }
 
   HttpResponse out;
+  HttpResponseParser parser;
   try {
-    Poco::Net::HTTPRequest req(request.method == HttpMethod::kPost
-                                   ? Poco::Net::HTTPRequest::HTTP_POST
-                                   : Poco::Net::HTTPRequest::HTTP_GET,
-                               target.path_and_query, Poco::Net::HTTPMessage::HTTP_1_1);
-    req.setKeepAlive(true);
-    if (request.method == HttpMethod::kPost || !request.body.empty()) {
-      req.setContentType(request.content_type);
-      req.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+    Poco::Net::StreamSocket& socket = s.socket();
+    for (std::size_t sent = 0; sent < wire.size();) {
+      const int n = socket.sendBytes(wire.data() + sent, static_cast<int>(wire.size() - sent));
+      if (n <= 0) return failure(TransportOutcome::kReset, "connection closed while sending");
+      sent += static_cast<std::size_t>(n);
     }
-    for (const auto& [name, value] : request.headers) req.set(name, value);
-    std::ostream& os = s.sendRequest(req);
-    os.write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
-
-    Poco::Net::HTTPResponse resp;
-    std::istream& is = s.receiveResponse(resp);
-    out.status = static_cast<int>(resp.getStatus());
-    out.content_type = resp.getContentType();
-    const bool to_sink = request.sink && out.status >= 200 && out.status < 300;
-    out.streamed = to_sink;
-    const std::uint64_t cap = to_sink ? request.max_streamed_bytes : request.max_body_bytes;
-    const Poco::Int64 declared = resp.hasContentLength() ? resp.getContentLength64() : -1;
-    if (declared >= 0 && static_cast<std::uint64_t>(declared) > cap) {
-      return failure(TransportOutcome::kBodyTooLarge,
-                     "Content-Length " + std::to_string(declared) + " over the cap", out);
-    }
-    // Errors inside the stream buffer (timeouts, resets) would otherwise only set badbit.
-    is.exceptions(std::ios::badbit);
-    if (!to_sink && declared > 0) out.body.reserve(static_cast<std::size_t>(declared));
+    bool to_sink = false;
+    std::uint64_t cap = request.max_body_bytes;
     // On the stack: a zero-filled 64 KiB heap buffer per request was 3% of the sweep's CPU
     // (the memset, and glibc consolidating its heap on every free of a chunk that size).
-    // Poco's stream buffer hands out at most 4 KiB per read anyway.
     char buf[16 * 1024];
-    while (is) {
-      is.read(buf, static_cast<std::streamsize>(sizeof buf));
-      const auto n = static_cast<std::size_t>(is.gcount());
-      if (n == 0) break;
-      out.body_bytes += n;
+    std::string_view input;
+    for (;;) {
+      std::string_view body;
+      HttpResponseParser::Event e = parser.next(input, body);
+      if (e == HttpResponseParser::Event::kNeedMore) {
+        const int n = socket.receiveBytes(buf, static_cast<int>(sizeof buf));
+        if (n > 0) {
+          input = std::string_view(buf, static_cast<std::size_t>(n));
+          continue;
+        }
+        e = parser.eof();
+      }
+      if (e == HttpResponseParser::Event::kError) {
+        return failure(TransportOutcome::kReset, parser.error(), out);
+      }
+      if (e == HttpResponseParser::Event::kHead) {
+        out.status = parser.status();
+        out.content_type = parser.contentType();
+        to_sink = request.sink && out.status >= 200 && out.status < 300;
+        out.streamed = to_sink;
+        cap = to_sink ? request.max_streamed_bytes : request.max_body_bytes;
+        const std::int64_t declared = parser.contentLength();
+        if (declared >= 0 && static_cast<std::uint64_t>(declared) > cap) {
+          return failure(TransportOutcome::kBodyTooLarge,
+                         "Content-Length " + std::to_string(declared) + " over the cap", out);
+        }
+        if (!to_sink && declared > 0) out.body.reserve(static_cast<std::size_t>(declared));
+        continue;
+      }
+      if (e == HttpResponseParser::Event::kDone) {
+        // Bytes after the answer (the server sent more than one) make the connection unusable.
+        *reusable = parser.keepAlive() && input.empty();
+        break;
+      }
+      // kBody
+      out.body_bytes += body.size();
       if (out.body_bytes > cap) {
         return failure(TransportOutcome::kBodyTooLarge,
                        "body over the cap of " + std::to_string(cap) + " bytes", out);
       }
-      const std::string_view chunk(buf, n);
       if (to_sink) {
         if (out.body.size() < request.keep_prefix_bytes) {
-          out.body.append(chunk.substr(0, request.keep_prefix_bytes - out.body.size()));
+          out.body.append(body.substr(0, request.keep_prefix_bytes - out.body.size()));
         }
-        if (!request.sink(chunk)) {
+        if (!request.sink(body)) {
           return failure(TransportOutcome::kSinkFailed, "the body sink refused a chunk", out);
         }
       } else {
-        out.body.append(chunk);
+        out.body.append(body);
       }
     }
-    // A Content-Length body cut short reads as a plain EOF through Poco's stream.
-    if (declared >= 0 && out.body_bytes < static_cast<std::uint64_t>(declared)) {
-      return failure(TransportOutcome::kReset,
-                     "connection closed after " + std::to_string(out.body_bytes) + " of " +
-                         std::to_string(declared) + " body bytes",
-                     out);
-    }
-    if (const Poco::Exception* e = s.networkException()) {
-      return failure(TransportOutcome::kReset, e->displayText(), out);
-    }
-    *reusable = resp.getKeepAlive();
   } catch (const Poco::TimeoutException& e) {
     return failure(TransportOutcome::kTimedOut, e.displayText(), out);
   } catch (const Poco::Exception& e) {
@@ -335,7 +360,7 @@ HttpResult exchange(Conn& conn, const Target& target, const HttpRequest& request
 }  // namespace
 
 HttpResult PocoHttpTransport::send(const HttpRequest& request) {
-  Result<Target> target = parseTarget(request.url);
+  const Result<Target>& target = targetFor(request.url);
   if (!target) return failure(TransportOutcome::kInvalidRequest, target.status().message());
 
   for (int attempt = 0;; ++attempt) {

@@ -10,6 +10,9 @@
 //   `keep_alive_idle` is dropped, not reused. When a reused session fails before any byte of the
 //   answer arrived (the server closed it while idle), the request is sent once more on a fresh
 //   connection: every WeChat v2 call wxrecon makes is idempotent.
+// - HTTP/1.1 framing is ours (net/http_wire.h): the request goes out in one write and the answer
+//   is parsed straight off the socket; Poco connects, does TLS and owns the socket. An answer
+//   the parser rejects (bad status line, broken chunking, head over 16 KiB) is kReset.
 // - Phases decide the outcome: anything failing while connecting/handshaking is kConnectFailed
 //   (kTlsFailure for TLS errors); after that, kTimedOut or kReset.
 // - HTTPS read timeouts: Poco's SSL read waits for the socket timeout and then polls for as long

@@ -237,3 +237,24 @@ TEST_CASE("transport: a 2xx body streams to the sink, keeping only a prefix", "[
   req.sink = [](std::string_view) { return false; };
   CHECK(transport->send(req).outcome == TransportOutcome::kSinkFailed);
 }
+
+TEST_CASE("transport: the request arrives whole, and a header cannot inject lines", "[transport]") {
+  for (const char* cert : {"good", ""}) {
+    TestHttpServer server(cert, Mode::kAnswer);
+    auto transport = trustingTestCa();
+    HttpRequest req = post(server.url());
+    req.headers = {{"X-Request-Id", "42"}};
+    HttpResult r = transport->send(req);
+    INFO(r.detail);
+    REQUIRE(r.outcome == TransportOutcome::kOk);
+    CHECK(r.response.status == 200);
+    CHECK(r.response.content_type == "text/xml");
+    CHECK(r.response.body == "<xml>ok</xml>");
+    CHECK(server.lastRequestBody() == req.body);
+
+    req.headers = {{"X-Request-Id", "42\r\nX-Evil: 1"}};
+    r = transport->send(req);
+    CHECK(r.outcome == TransportOutcome::kInvalidRequest);
+    CHECK(server.requests() == 1);  // refused before anything was sent
+  }
+}

@@ -1,0 +1,185 @@
+// net/http_wire.h: the transport's request head and response parser, fed byte by byte and in
+// one piece (a parser that only works when a read happens to hold the whole head is wrong).
+#include <catch2/catch.hpp>
+
+#include "net/http_wire.h"
+
+using namespace wx;
+using Event = HttpResponseParser::Event;
+
+namespace {
+
+struct Parsed {
+  Event end = Event::kNeedMore;  // kDone, kError, or kNeedMore when the input ran out
+  int heads = 0;
+  std::string body;
+  std::string rest;  // input left after kDone
+};
+
+// Feeds `wire` in pieces of `step` bytes (0: all at once); `closed` adds an EOF at the end.
+Parsed parse(HttpResponseParser& p, const std::string& wire, std::size_t step, bool closed) {
+  Parsed out;
+  std::size_t off = 0;
+  std::string_view input;
+  for (;;) {
+    std::string_view body;
+    Event e = p.next(input, body);
+    if (e == Event::kNeedMore) {
+      if (off < wire.size()) {
+        const std::size_t n = step == 0 ? wire.size() : std::min(step, wire.size() - off);
+        input = std::string_view(wire).substr(off, n);
+        off += n;
+        continue;
+      }
+      if (!closed) return out;
+      e = p.eof();
+    }
+    if (e == Event::kHead) {
+      ++out.heads;
+      continue;
+    }
+    if (e == Event::kBody) {
+      out.body.append(body);
+      continue;
+    }
+    out.end = e;
+    out.rest = std::string(input) + wire.substr(off);
+    return out;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("http_wire: the request head is one buffer with Host, framing and extra headers",
+          "[http_wire]") {
+  std::string head;
+  REQUIRE(formatRequestHead(head, "POST", "127.0.0.1", 8443, "/pay/orderquery", true, "text/xml",
+                            42, {{"X-Trace", "a b"}}));
+  CHECK(head ==
+        "POST /pay/orderquery HTTP/1.1\r\nHost: 127.0.0.1:8443\r\nConnection: Keep-Alive\r\n"
+        "Content-Type: text/xml\r\nContent-Length: 42\r\nX-Trace: a b\r\n\r\n");
+  head.clear();
+  REQUIRE(formatRequestHead(head, "GET", "::1", 443, "/x?a=1", false, "text/xml", 0, {}));
+  CHECK(head == "GET /x?a=1 HTTP/1.1\r\nHost: [::1]\r\nConnection: Keep-Alive\r\n\r\n");
+  // No header injection: CR, LF or NUL in a name or value, an empty name, ':' in a name.
+  for (const auto& h : std::vector<std::pair<std::string, std::string>>{
+           {"X-A", "v\r\nEvil: 1"}, {"X-A", "v\n"}, {"X\r\nEvil", "v"}, {"", "v"},
+           {"X:A", "v"}, {"X-A", std::string("v\0w", 3)}}) {
+    head.clear();
+    CHECK_FALSE(formatRequestHead(head, "POST", "h", 80, "/", true, "text/xml", 0, {h}));
+  }
+  head.clear();
+  CHECK_FALSE(formatRequestHead(head, "POST", "h", 80, "/", true, "text/xml\r\nX: 1", 0, {}));
+}
+
+TEST_CASE("http_wire: responses parse the same whatever the read sizes", "[http_wire]") {
+  struct Case {
+    const char* why;
+    std::string wire;
+    bool closed;  // the server closes after sending
+    int status;
+    std::string body;
+    bool keep_alive;
+    std::string content_type;
+  };
+  const std::vector<Case> cases = {
+      {"Content-Length body", "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 5\r\n\r\nhello",
+       false, 200, "hello", true, "text/xml"},
+      {"header names are case-insensitive, values trimmed",
+       "HTTP/1.1 200 OK\r\ncontent-length:   3  \r\nCONTENT-TYPE:text/plain\r\n\r\nabc", false, 200,
+       "abc", true, "text/plain"},
+      {"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", false, 200, "ok", true, ""},
+      {"chunked, with an extension and a trailer",
+       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\nA\r\n, world!!!\r\n"
+       "0\r\nX-Trailer: 1\r\n\r\n",
+       false, 200, "hello, world!!!", true, ""},
+      {"Transfer-Encoding wins over Content-Length",
+       "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+       false, 200, "ok", true, ""},
+      {"Connection: close", "HTTP/1.1 500 Oops\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
+       false, 500, "x", false, ""},
+      {"HTTP/1.0 without keep-alive", "HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", false, 200,
+       "x", false, ""},
+      {"HTTP/1.0 with keep-alive", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx",
+       false, 200, "x", true, ""},
+      {"close-delimited body", "HTTP/1.1 200 OK\r\n\r\nuntil the end", true, 200, "until the end",
+       false, ""},
+      {"interim 100 Continue skipped",
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", false, 200, "ok",
+       true, ""},
+      {"204 has no body", "HTTP/1.1 204 No Content\r\nContent-Length: 7\r\n\r\n", false, 204, "", true,
+       ""},
+      {"empty Content-Length body", "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false, 404,
+       "", true, ""},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t step : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+      INFO(c.why << ", read size " << step);
+      HttpResponseParser p;
+      Parsed r = parse(p, c.wire, step, c.closed);
+      INFO(p.error());
+      CHECK(r.end == Event::kDone);
+      CHECK(r.heads == 1);
+      CHECK(p.status() == c.status);
+      CHECK(r.body == c.body);
+      CHECK(p.keepAlive() == c.keep_alive);
+      CHECK(p.contentType() == c.content_type);
+      CHECK(r.rest.empty());
+    }
+  }
+}
+
+TEST_CASE("http_wire: what follows the answer is left in the input", "[http_wire]") {
+  HttpResponseParser p;
+  Parsed r = parse(p, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", 0, false);
+  CHECK(r.end == Event::kDone);
+  CHECK(r.body == "ok");
+  CHECK(r.rest == "EXTRA");
+}
+
+TEST_CASE("http_wire: malformed and cut-short responses are errors with a reason", "[http_wire]") {
+  struct Case {
+    const char* why;
+    std::string wire;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", "bad status line"},
+      {"status not three digits", "HTTP/1.1 20 OK\r\n\r\n", "bad status line"},
+      {"HTTP/2 status line", "HTTP/2 200\r\n\r\n", "bad status line"},
+      {"negative Content-Length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+       "bad Content-Length"},
+      {"conflicting Content-Length",
+       "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx", "conflicting"},
+      {"header without a colon", "HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", "without a name"},
+      {"folded header", "HTTP/1.1 200 OK\r\nX: a\r\n b\r\n\r\n", "folded"},
+      {"bad chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"},
+      {"chunk without CRLF", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXY0\r\n\r\n",
+       "CRLF"},
+      {"closed before any byte", "", "before any response byte"},
+      {"closed inside the head", "HTTP/1.1 200 OK\r\nContent-Le", "inside the response head"},
+      {"Content-Length body cut short", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+       "after 3 of 10 body bytes"},
+      {"chunked body cut short", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+       "inside the chunked body after 2"},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t step : {std::size_t{0}, std::size_t{1}}) {
+      INFO(c.why << ", read size " << step);
+      HttpResponseParser p;
+      Parsed r = parse(p, c.wire, step, true);
+      CHECK(r.end == Event::kError);
+      CHECK_THAT(p.error(), Catch::Contains(c.error));
+    }
+  }
+}
+
+TEST_CASE("http_wire: the head is capped", "[http_wire]") {
+  const std::string big = "HTTP/1.1 200 OK\r\nX: " + std::string(20000, 'a') + "\r\n\r\n";
+  for (std::size_t step : {std::size_t{0}, std::size_t{4096}}) {
+    HttpResponseParser p(16 * 1024);
+    Parsed r = parse(p, big, step, false);
+    CHECK(r.end == Event::kError);
+    CHECK_THAT(p.error(), Catch::Contains("size cap"));
+  }
+}
