@@ -9,6 +9,8 @@
 # Its own MariaDB (tests/lib/mariadb.sh, temp dir, free port) and its own simulator, both stopped
 # at the end. Prints "<name> <value> <unit>" lines with the targets next to them; figures are
 # never asserted. Usage: sweep.sh BENCH_BINARY [ORDERS] [HISTORY_ROWS]
+# Environment: WXBENCH_WXRECON (another wxrecon binary to measure), WXBENCH_SWEEP_ONLY=1 (skip
+# the claim+load part).
 set -euo pipefail
 bin=$1
 orders=${2:-20000}
@@ -104,6 +106,13 @@ echo "seed_due_orders $seeded orders"
 echo "seed_time $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}') s"
 
 # --- the sweep
+# The server's statement counters around it (the sweep is the only client meanwhile).
+db_counters() {
+  sql -e "SHOW GLOBAL STATUS WHERE Variable_name IN ('Questions','Com_begin','Com_commit',
+          'Com_set_option','Com_stmt_prepare','Com_stmt_execute','Com_stmt_close','Com_select',
+          'Com_update','Com_insert')" | sort
+}
+db_counters >"$tmp/db.before"
 rc=0
 /usr/bin/time -f "%e %U %S %M" -o "$tmp/time.sweep" \
   "$wxrecon" sweep --config "$tmp/wxrecon.ini" >"$tmp/sweep.out" 2>"$tmp/sweep.err" || rc=$?
@@ -122,8 +131,19 @@ awk -v o="${examined:-0}" -v u="$user" -v s="$sys" \
 echo "sweep_max_rss $((kb / 1024)) MB (target <= 100)"
 parks=$(sed -n 's/.*event=sweep.done.* limiter_parks=\([0-9]*\).*/\1/p' "$tmp/sweep.err")
 echo "sweep_limiter_parks ${parks:-?} parks (callers that stepped aside instead of sleeping for a token)"
+db_counters >"$tmp/db.after"
+join "$tmp/db.before" "$tmp/db.after" | awk -v o="${examined:-0}" '
+  {d[$1] = $3 - $2}
+  END {printf "sweep_db_statements_per_order %.2f (Questions %d; %s)\n", d["Questions"] / (o > 0 ? o : 1),
+       d["Questions"], sprintf("begin %d commit %d set %d prepare %d execute %d close %d select %d update %d insert %d",
+       d["Com_begin"], d["Com_commit"], d["Com_set_option"], d["Com_stmt_prepare"], d["Com_stmt_execute"],
+       d["Com_stmt_close"], d["Com_select"], d["Com_update"], d["Com_insert"])}'
 sql -e "SELECT CONCAT('# states after the sweep: ', GROUP_CONCAT(CONCAT(state, '=', n) SEPARATOR ' '))
         FROM (SELECT state, COUNT(*) n FROM merchant_order GROUP BY state) x"
+
+# WXBENCH_SWEEP_ONLY=1: stop here (before/after pairs of the sweep alone; the claim part below
+# loads 1,000,000 rows).
+[ -z "${WXBENCH_SWEEP_ONLY:-}" ] || exit 0
 
 # --- claim + load cost and rows examined, without and with 1,000,000 finished orders. Two
 # databases get the same orders copied from the swept one, so both tables are built alike
