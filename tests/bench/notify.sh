@@ -10,15 +10,29 @@
 #   order rescheduled: the whole claim -> orderquery -> decide -> write path) and loaded ~20 s.
 # CPU per notification: the server's and MariaDB's user+system time (/proc/PID/stat) over each
 #   load, divided by the acknowledged notifications (less disturbed by other load than wall time).
+#   The server's group commits: bodies per transaction and the transaction's time (from its
+#   /metrics histograms, interpolated within buckets), and each body's wait for its commit.
 # Prints "<name> <value> <unit>" lines; figures are measured, never asserted. Everything (load
 #   generator, server, MariaDB) shares this machine's cores.
+# Environment: WXRECON_BENCH_NOTIFY_SECONDS / _SLOW_SECONDS (load durations); each load gets
+#   its own orders, duration x WXRECON_BENCH_NOTIFY_RATE_CAP (12,000/s) of them.
+#   WXRECON_BENCH_NOTIFY_AB="BINARY_A BINARY_B": an A/B comparison instead of the full run — the
+#   confirmation-off load only, WXRECON_BENCH_NOTIFY_ROUNDS (3) rounds ordered A B, B A, A B...
+#   on the same orders (payment_notification emptied before each load, so every load starts
+#   from the same tables), each load's figures prefixed ab_a_ / ab_b_, then the medians.
 set -euo pipefail
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(dirname "$(dirname "$bin")")
-orders=${WXRECON_BENCH_NOTIFY_ORDERS:-300000}
 seconds=${WXRECON_BENCH_NOTIFY_SECONDS:-20}
 slow_seconds=${WXRECON_BENCH_NOTIFY_SLOW_SECONDS:-15}
+rate_cap=${WXRECON_BENCH_NOTIFY_RATE_CAP:-12000}
+ab=${WXRECON_BENCH_NOTIFY_AB:-}
+rounds=${WXRECON_BENCH_NOTIFY_ROUNDS:-3}
+# Orders for each load: more than it can acknowledge (the first run of this ran out at ~120k).
+per_load=$((seconds * rate_cap))
+per_slow=$((slow_seconds * rate_cap))
+if [ -n "$ab" ]; then orders=$per_load; else orders=$((2 * per_load + per_slow)); fi
 threads=64
 slow=500
 mch=1900000109
@@ -27,6 +41,10 @@ prefix=BN
 
 ninja -C "$build" wxrecon wxpay-sim >/dev/null 2>&1
 wxrecon=$build/wxrecon
+if [ -n "$ab" ]; then
+  read -r ab_a ab_b <<<"$ab"
+  for b in "$ab_a" "$ab_b"; do [ -x "$b" ] || { echo "notify.sh: $b is not an executable" >&2; exit 2; }; done
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wxnotify.XXXXXX")
 server_pid=
@@ -103,9 +121,10 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 db_pid=$(cat "$tmp/db/mysqld.pid")
 
+# start_server [BINARY]
 start_server() {
   : >"$tmp/serve.out"
-  "$wxrecon" notify-server --config "$tmp/wxrecon.ini" >"$tmp/serve.out" 2>"$tmp/serve.err" &
+  "${1:-$wxrecon}" notify-server --config "$tmp/wxrecon.ini" >"$tmp/serve.out" 2>"$tmp/serve.err" &
   server_pid=$!
   url=
   for _ in $(seq 1 200); do
@@ -121,14 +140,58 @@ start_server() {
 }
 stop_server() { kill "$server_pid"; wait "$server_pid" || true; server_pid=; }
 metric() { curl -s "$admin/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# The cumulative buckets of histogram $1 as "le count" lines.
+buckets() {
+  curl -s "$admin/metrics" | awk -v m="$1_bucket" 'index($1, m "{le=\"") == 1 {
+    le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); print le, $2 }'
+}
+# hist_figures LABEL NAME UNIT SCALE BEFORE AFTER: mean, p50, p99 of a histogram's observations
+#   between two bucket dumps (linear within a bucket), times SCALE.
+hist_figures() {
+  awk -v l="$1" -v n="$2" -v u="$3" -v k="$4" -v sum0="$5" -v sum1="$6" '
+    FNR == NR { before[$1] = $2; next }
+    { le[++m] = $1; c[m] = $2 - before[$1] }
+    END {
+      total = c[m]; if (total <= 0) exit
+      printf "%s_%s_mean %.2f %s\n", l, n, (sum1 - sum0) / total * k, u
+      split("0.50 0.99", ps, " ")
+      for (j = 1; j <= 2; j++) {
+        want = ps[j] * total; lo = 0; prev = 0
+        for (i = 1; i <= m; i++) {
+          if (c[i] >= want) {
+            hi = (le[i] == "+Inf") ? lo : le[i]
+            v = (c[i] == prev) ? hi : lo + (hi - lo) * (want - prev) / (c[i] - prev)
+            printf "%s_%s_p%d %.2f %s\n", l, n, ps[j] * 100, v * k, u
+            break
+          }
+          lo = le[i]; prev = c[i]
+        }
+      }
+    }' "$7" "$8"
+}
+# The histograms a load is summarised by: name in /metrics, figure name, unit, scale.
+hists=("wxrecon_notify_store_batch_bodies batch_bodies bodies 1"
+       "wxrecon_notify_store_batch_seconds batch_write ms 1000"
+       "wxrecon_notify_store_wait_seconds store_wait ms 1000")
 
 # run_load LABEL FIRST COUNT SECONDS SLOW
 run_load() {
-  local s0 d0 b0 out acked s1 d1 b1
+  local s0 d0 b0 out acked s1 d1 b1 h name fig unit scale
   s0=$(ticks "$server_pid"); d0=$(ticks "$db_pid"); b0=$(metric wxrecon_notify_store_batches_total)
+  for h in "${hists[@]}"; do
+    read -r name fig unit scale <<<"$h"
+    buckets "$name" >"$tmp/$fig.0"; metric "${name}_sum" >"$tmp/$fig.sum0"
+  done
   out=$("$bin" load "$url" "$mch" "$appid" WXRECON_BENCH_KEY "$prefix" "$2" "$3" "$4" "$threads" "$5" "$1")
   s1=$(ticks "$server_pid"); d1=$(ticks "$db_pid"); b1=$(metric wxrecon_notify_store_batches_total)
   echo "$out"
+  for h in "${hists[@]}"; do
+    read -r name fig unit scale <<<"$h"
+    buckets "$name" >"$tmp/$fig.1"
+    [ -s "$tmp/$fig.1" ] || continue  # a server without these histograms (an older binary)
+    hist_figures "$1" "$fig" "$unit" "$scale" "$(cat "$tmp/$fig.sum0")" \
+      "$(metric "${name}_sum")" "$tmp/$fig.0" "$tmp/$fig.1"
+  done
   acked=$(awk -v l="$1_acknowledged" '$1 == l {print $2}' <<<"$out")
   awk -v l="$1" -v a="$acked" -v s="$((s1 - s0))" -v d="$((d1 - d0))" -v hz="$hz" -v b="$((b1 - b0))" 'BEGIN {
     if (a > 0) {
@@ -139,7 +202,31 @@ run_load() {
   }'
 }
 
-p1=$((orders * 2 / 5)); p2=$((orders * 2 / 3))
+if [ -n "$ab" ]; then
+  echo "# A/B, confirmation off, $threads keep-alive clients, $seconds s a load, $rounds rounds:"
+  echo "#   A = $ab_a"
+  echo "#   B = $ab_b"
+  : >"$tmp/ab.txt"
+  for r in $(seq 1 "$rounds"); do
+    if [ $((r % 2)) -eq 1 ]; then order="a b"; else order="b a"; fi
+    for side in $order; do
+      if [ "$side" = a ]; then b=$ab_a; else b=$ab_b; fi
+      sql wxbench -e "TRUNCATE payment_notification; DELETE FROM discrepancy"
+      start_server "$b"
+      echo "# round $r $side:$(uptime)"
+      run_load "ab_$side" 0 "$per_load" "$seconds" 0 | tee -a "$tmp/ab.txt"
+      stop_server
+    done
+  done
+  # Medians of each figure per side.
+  awk '{ k = $1; v[k] = v[k] " " $2; u[k] = $3 }
+       END { for (k in v) { n = split(v[k], a, " "); asort(a)
+               printf "%s_median %s %s\n", k, (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2, u[k] } }' \
+    "$tmp/ab.txt" | sort
+  exit 0
+fi
+
+p1=$per_load; p2=$((per_load + per_slow))
 start_server
 echo "# confirmation OFF (wxrecon notify-server, [notify] confirm = false); $threads keep-alive clients;"
 echo "# load generator, notify-server and MariaDB (durable commits) share this machine's $(nproc) cores;$(uptime)"

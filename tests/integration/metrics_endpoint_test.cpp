@@ -64,6 +64,13 @@ TEST_CASE("notify-server GET /metrics: valid, counts bodies by verdict, answers 
   CHECK(m["wxrecon_notify_confirmed_total{}"] >= 1);
   CHECK(m.count("wxrecon_notify_confirm_queue{}") == 1);
   CHECK(m["wxrecon_notify_store_batches_total{}"] >= 2);
+  // The group commit's histograms: one observation per transaction, one wait per stored body
+  // (every body stored: the SUCCESS ones and the forged one).
+  const double batches = m["wxrecon_notify_store_batches_total{}"];
+  CHECK(m["wxrecon_notify_store_batch_bodies_count{}"] == batches);
+  CHECK(m["wxrecon_notify_store_batch_seconds_count{}"] == batches);
+  CHECK(m["wxrecon_notify_store_batch_bodies_sum{}"] == acks + 1);
+  CHECK(m["wxrecon_notify_store_wait_seconds_count{}"] == acks + 1);
   // The confirmation's orderquery, from the shared WeChat call metrics.
   CHECK(m["wxrecon_wechat_calls_total{api=orderquery,result=ok,}"] >= 1);
   CHECK(m["wxrecon_wechat_call_duration_seconds_count{api=orderquery,}"] >= 1);
