@@ -6,8 +6,10 @@
 #include <Poco/Data/Statement.h>
 #include <Poco/Nullable.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
 
@@ -66,21 +68,80 @@ Poco::Data::AbstractBinding::Ptr param(T value) {
   return Poco::Data::Keywords::bind(std::move(value));
 }
 
-// A statement without parameters or results over the text protocol: one round trip (a
-// Poco::Data statement is a prepared statement: prepare, execute and close, two round trips and
-// a packet). Errors carry "[mysql_errno]: N" like Poco's, so Database::run classifies them.
-void plainQuery(Poco::Data::Session& s, const std::string& sql) {
-  auto* impl = dynamic_cast<Poco::Data::MySQL::SessionImpl*>(s.impl());
-  if (impl == nullptr) {
-    s << sql, now;
-    return;
+// Statements over the text protocol: one round trip each (a Poco::Data statement is a prepared
+// statement: prepare and execute are two round trips, and close one more packet). A batch's
+// SELECTs go this way, its values written as literals: strings quoted and escaped by the client
+// library for the connection's character set (mysql_real_escape_string; every value here is
+// valid UTF-8, the hardened parser refuses anything else), numbers as digits. The INSERT of the
+// raw bodies stays a prepared statement (binary-safe). Errors carry "[mysql_errno]: N" like
+// Poco's, so Database::run classifies them (retry on a lost connection or deadlock).
+class TextSql {
+ public:
+  using Row = std::vector<std::optional<std::string>>;  // nullopt: SQL NULL
+
+  explicit TextSql(Poco::Data::Session& s) {
+    auto* impl = dynamic_cast<Poco::Data::MySQL::SessionImpl*>(s.impl());
+    if (impl == nullptr) throw DbError(Status::internal("notify store: not a MySQL session"));
+    h_ = impl->handle();
   }
-  MYSQL* h = impl->handle();
-  if (mysql_real_query(h, sql.data(), sql.size()) != 0) {
-    throw Poco::Data::DataException(sql + ": " + mysql_error(h) +
-                                    " [mysql_errno]: " + std::to_string(mysql_errno(h)));
+
+  std::string quote(const std::string& v) const {
+    std::string out(2 * v.size() + 3, '\0');
+    out[0] = '\'';
+    const unsigned long n = mysql_real_escape_string(h_, &out[1], v.data(), v.size());
+    out.resize(n + 1);
+    out += '\'';
+    return out;
   }
+  // quote() of each, comma-separated.
+  template <typename Range>
+  std::string list(const Range& values) const {
+    std::string out;
+    for (const auto& v : values) out += (out.empty() ? "" : ", ") + quote(v);
+    return out;
+  }
+
+  void run(const std::string& sql) {
+    if (mysql_real_query(h_, sql.data(), sql.size()) != 0) fail(sql);
+  }
+
+  std::vector<Row> rows(const std::string& sql) {
+    run(sql);
+    const std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> res(mysql_store_result(h_),
+                                                              &mysql_free_result);
+    if (res == nullptr) {
+      if (mysql_errno(h_) != 0) fail(sql);
+      return {};
+    }
+    std::vector<Row> out;
+    const unsigned fields = mysql_num_fields(res.get());
+    while (MYSQL_ROW r = mysql_fetch_row(res.get())) {
+      const unsigned long* lengths = mysql_fetch_lengths(res.get());
+      Row row(fields);
+      for (unsigned f = 0; f < fields; ++f) {
+        if (r[f] != nullptr) row[f] = std::string(r[f], lengths[f]);
+      }
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& sql) {
+    // The statement's first words only: its literals are notification fields.
+    throw Poco::Data::DataException(sql.substr(0, sql.find_first_of("(?'")) + ": " +
+                                    mysql_error(h_) + " [mysql_errno]: " +
+                                    std::to_string(mysql_errno(h_)));
+  }
+  MYSQL* h_ = nullptr;
+};
+
+// A column that is never NULL, as text; an integer column.
+const std::string& text(const TextSql::Row& r, std::size_t i) {
+  if (!r.at(i)) throw DbError(Status::dataLoss("notify store: unexpected NULL"));
+  return *r[i];
 }
+std::int64_t integer(const TextSql::Row& r, std::size_t i) { return std::stoll(text(r, i)); }
 
 std::string placeholders(std::size_t n) {
   std::string out;
@@ -107,32 +168,35 @@ struct BatchRow {
 // index order makes every process take these locks in the same order.
 std::map<OrderName, Order> lockOrders(Poco::Data::Session& s,
                                      const std::vector<const ReceivedBody*>& bodies) {
+  // merchant_order's keys are ASCII: another out_trade_no names no order (UNKNOWN_ORDER), and
+  // comparing it with the column is an error ("Illegal mix of collations") that failed the
+  // whole batch, every body in it answered FAIL on each resend.
+  auto ascii = [](const std::string& v) {
+    return std::all_of(v.begin(), v.end(), [](char c) { return (c & 0x80) == 0; });
+  };
   std::map<std::string, std::set<std::string>> wanted;
   for (const ReceivedBody* b : bodies) {
-    if (b->verified.verdict == NotificationVerdict::kAccepted) {
+    if (b->verified.verdict == NotificationVerdict::kAccepted && ascii(b->verified.mch_id) &&
+        ascii(b->verified.out_trade_no)) {
       wanted[b->verified.mch_id].insert(b->verified.out_trade_no);
     }
   }
   std::map<OrderName, Order> orders;
+  TextSql sql(s);
   for (const auto& [mch, nos] : wanted) {
-    std::vector<std::int64_t> ids, fees;
-    std::vector<std::string> found, appids, fee_types, states;
-    Poco::Data::Statement st(s);
-    st << "SELECT id, out_trade_no, appid, total_fee, fee_type, state FROM merchant_order "
-          "WHERE mch_id = ? AND out_trade_no IN (" + placeholders(nos.size()) + ") FOR UPDATE",
-        param(mch);
-    for (const auto& no : nos) st, param(no);
-    st, into(ids), into(found), into(appids), into(fees), into(fee_types), into(states);
-    st.execute();
-    for (std::size_t r = 0; r < ids.size(); ++r) {
+    const auto rows = sql.rows(
+        "SELECT id, out_trade_no, appid, total_fee, fee_type, state FROM merchant_order "
+        "WHERE mch_id = " + sql.quote(mch) + " AND out_trade_no IN (" + sql.list(nos) +
+        ") FOR UPDATE");
+    for (const auto& r : rows) {
       Order o;
-      o.id = ids[r];
+      o.id = integer(r, 0);
       o.mch_id = mch;
-      o.out_trade_no = found[r];
-      o.appid = appids[r];
-      o.total_fee = fees[r];
-      o.fee_type = fee_types[r];
-      auto state = parseOrderState(states[r]);
+      o.out_trade_no = text(r, 1);
+      o.appid = text(r, 2);
+      o.total_fee = integer(r, 3);
+      o.fee_type = text(r, 4);
+      auto state = parseOrderState(text(r, 5));
       if (!state) {
         throw DbError(Status::dataLoss("merchant_order.state: " + state.status().message()));
       }
@@ -228,17 +292,18 @@ Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
   // deadlock (Database::run).
   Status st = db_.run("notify-receive",
                       [&](Poco::Data::Session& s) {
-                        plainQuery(s, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
-                        plainQuery(s, "START TRANSACTION");
+                        TextSql sql(s);
+                        sql.run("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
+                        sql.run("START TRANSACTION");
                         try {
                           receiveInTransaction(s, bodies, shas, results);
                           // Its own COMMIT: the crash points Database::run has around one.
                           hooks::crashPoint("db.before_commit");
-                          plainQuery(s, "COMMIT");
+                          sql.run("COMMIT");
                           hooks::crashPoint("db.after_commit");
                         } catch (...) {
                           try {
-                            plainQuery(s, "ROLLBACK");
+                            sql.run("ROLLBACK");
                           } catch (...) {
                           }
                           throw;
@@ -278,25 +343,19 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
   }
 
   // 3. The rows that already hold these keys, locked.
+  TextSql sql(s);
   std::map<std::string, BatchRow> rows;
   {
     const std::set<std::string> distinct(keys.begin(), keys.end());
-    std::vector<std::int64_t> ids;
-    std::vector<std::string> found, found_verdicts;
-    std::vector<int> times;
-    Poco::Data::Statement st(s);
-    st << "SELECT id, dedup_key, verdict, times_received FROM payment_notification "
-          "WHERE dedup_key IN (" + placeholders(distinct.size()) + ") FOR UPDATE";
-    for (const auto& k : distinct) st, param(k);
-    st, into(ids), into(found), into(found_verdicts), into(times);
-    st.execute();
-    for (std::size_t r = 0; r < ids.size(); ++r) {
+    for (const auto& r : sql.rows("SELECT id, dedup_key, verdict, times_received FROM "
+                                  "payment_notification WHERE dedup_key IN (" +
+                                  sql.list(distinct) + ") FOR UPDATE")) {
       BatchRow row;
-      row.id = ids[r];
+      row.id = integer(r, 0);
       row.existed = true;
-      row.verdict = parseVerdict(found_verdicts[r]);
-      row.times_before = times[r];
-      rows.emplace(found[r], row);
+      row.verdict = parseVerdict(text(r, 2));
+      row.times_before = static_cast<int>(integer(r, 3));
+      rows.emplace(text(r, 1), row);
     }
   }
 
@@ -310,18 +369,11 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
       }
     }
     for (const auto& [mch, txns] : wanted) {
-      std::vector<std::string> found_txns;
-      std::vector<Nullable<std::string>> found_keys;
-      Poco::Data::Statement st(s);
-      st << "SELECT transaction_id, dedup_key FROM payment_notification WHERE mch_id = ? "
-            "AND transaction_id IN (" + placeholders(txns.size()) + ") "
-            "AND verdict = 'ACCEPTED' FOR UPDATE",
-          param(mch);
-      for (const auto& t : txns) st, param(t);
-      st, into(found_txns), into(found_keys);
-      st.execute();
-      for (std::size_t r = 0; r < found_txns.size(); ++r) {
-        accepted[{mch, found_txns[r]}].push_back(found_keys[r].isNull() ? "" : found_keys[r].value());
+      for (const auto& r : sql.rows("SELECT transaction_id, dedup_key FROM payment_notification "
+                                    "WHERE mch_id = " + sql.quote(mch) +
+                                    " AND transaction_id IN (" + sql.list(txns) +
+                                    ") AND verdict = 'ACCEPTED' FOR UPDATE")) {
+        accepted[{mch, text(r, 0)}].push_back(r[1].value_or(""));
       }
     }
   }
@@ -387,22 +439,16 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
       st << " ON DUPLICATE KEY UPDATE times_received = times_received + VALUES(times_received), "
             "last_received_at = NOW(3)";
       st.execute();
-      std::vector<std::int64_t> ids;
-      std::vector<std::string> found, found_verdicts;
-      std::vector<int> times;
-      Poco::Data::Statement q(s);
-      q << "SELECT id, dedup_key, verdict, times_received FROM payment_notification "
-           "WHERE dedup_key IN (" + placeholders(new_keys.size()) + ")";
-      for (const auto& k : new_keys) q, param(k);
-      q, into(ids), into(found), into(found_verdicts), into(times);
-      q.execute();
-      for (std::size_t r = 0; r < ids.size(); ++r) {
-        BatchRow& row = rows.at(found[r]);
-        row.id = ids[r];
-        row.created = times[r] == row.copies;
+      for (const auto& r : sql.rows("SELECT id, dedup_key, verdict, times_received FROM "
+                                    "payment_notification WHERE dedup_key IN (" +
+                                    sql.list(new_keys) + ")")) {
+        BatchRow& row = rows.at(text(r, 1));
+        row.id = integer(r, 0);
+        const int times = static_cast<int>(integer(r, 3));
+        row.created = times == row.copies;
         if (!row.created) {  // counted into a row another process committed first
-          row.times_before = times[r] - row.copies;
-          row.verdict = parseVerdict(found_verdicts[r]);
+          row.times_before = times - row.copies;
+          row.verdict = parseVerdict(text(r, 2));
         }
       }
     }
@@ -422,11 +468,13 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
     }
     if (!ids.empty()) {
       // Every copy is re-verified on receipt: verified_at moves with last_received_at.
-      std::string sql = "UPDATE payment_notification SET times_received = times_received + "
-                        "CASE id" + counts + " END, last_received_at = NOW(3), verified_at = NOW(3)";
-      if (!verdict_cases.empty()) sql += ", verdict = CASE id" + verdict_cases + " ELSE verdict END";
-      sql += " WHERE id IN (" + ids + ")";
-      s << sql, now;
+      std::string update =
+          "UPDATE payment_notification SET times_received = times_received + CASE id" + counts +
+          " END, last_received_at = NOW(3), verified_at = NOW(3)";
+      if (!verdict_cases.empty()) {
+        update += ", verdict = CASE id" + verdict_cases + " ELSE verdict END";
+      }
+      sql.run(update + " WHERE id IN (" + ids + ")");
     }
   }
 

@@ -270,3 +270,44 @@ TEST_CASE("notify group commit: an empty body is stored MALFORMED and does not f
   CHECK(f.count("SELECT COUNT(*) FROM payment_notification WHERE LENGTH(raw_body) = 0 AND "
                 "verdict = 'MALFORMED'") == 1);
 }
+
+TEST_CASE("notify group commit: order numbers with quotes and backslashes, CJK and emoji "
+          "are matched exactly (the batch's SELECTs write them as escaped literals)",
+          "[integration][notify-server][notify-batch]") {
+  Fixture f;
+  const std::string odd = "O'1\\\"";  // O'1\" (merchant_order.out_trade_no is ASCII)
+  const std::string injection = "x' OR '1'='1\xe4\xb8\xad\xf0\x9f\x98\x80";  // ... 中😀
+  // Through the store's own (utf8mb4) connections.
+  REQUIRE(f.db->run("add-order", [&](Poco::Data::Session& s) {
+                std::string mch = kMch, appid = kAppid, no = odd;
+                s << "INSERT INTO merchant_order (mch_id, appid, out_trade_no, total_fee, "
+                     "created_at, expire_at) VALUES (?, ?, ?, 100, NOW(3) - INTERVAL 1 MINUTE, "
+                     "NOW(3) + INTERVAL 1 HOUR)",
+                    use(mch), use(appid), use(no), now;
+              }).isOk());
+  f.addOrder("x");  // what the injection text would match if it were not a literal
+  MySqlNotificationStore store(*f.db, 0);
+  const std::vector<ReceivedBody> batch = {f.body(odd), f.body(injection)};
+  REQUIRE(batch[0].verified.verdict == NotificationVerdict::kAccepted);
+  auto r = store.receiveBatch(ptrs(batch));
+  INFO(r.status().message());
+  REQUIRE(r.isOk());
+  CHECK((*r)[0].verdict == NotificationVerdict::kAccepted);
+  REQUIRE((*r)[0].order.has_value());
+  CHECK((*r)[0].order->out_trade_no == odd);
+  CHECK((*r)[1].verdict == NotificationVerdict::kUnknownOrder);
+  CHECK_FALSE((*r)[1].order.has_value());
+
+  // Other bytes for the same payment (its transaction_id holds the same characters): DUPLICATE;
+  // an identical copy: counted on its row.
+  const std::vector<ReceivedBody> next = {f.body(odd, "other-bytes"), f.body(odd),
+                                          f.body(injection)};
+  auto r2 = store.receiveBatch(ptrs(next));
+  REQUIRE(r2.isOk());
+  CHECK((*r2)[0].verdict == NotificationVerdict::kDuplicate);
+  CHECK((*r2)[1].id == (*r)[0].id);
+  CHECK((*r2)[1].times_received == 2);
+  CHECK((*r2)[2].id == (*r)[1].id);
+  CHECK((*r2)[2].times_received == 2);
+  CHECK(f.count("SELECT COUNT(*) FROM payment_notification") == 3);
+}
