@@ -68,18 +68,19 @@ Poco::Data::AbstractBinding::Ptr param(T value) {
   return Poco::Data::Keywords::bind(std::move(value));
 }
 
-// Statements over the text protocol: one round trip each (a Poco::Data statement is a prepared
-// statement: prepare and execute are two round trips, and close one more packet). A batch's
-// SELECTs go this way, its values written as literals: strings quoted and escaped by the client
-// library for the connection's character set (mysql_real_escape_string; every value here is
-// valid UTF-8, the hardened parser refuses anything else), numbers as digits. The INSERT of the
-// raw bodies stays a prepared statement (binary-safe). Errors carry "[mysql_errno]: N" like
-// Poco's, so Database::run classifies them (retry on a lost connection or deadlock).
+// A batch's statements over the text protocol, one round trip each (textQuery() in
+// storage/database.h; a Poco::Data statement is a prepared statement: prepare and execute are two
+// round trips, and close one more packet), and its SELECTs too (rows()), their values written as
+// literals: strings quoted and escaped by the client library for the connection's character set
+// (mysql_real_escape_string; every value here is valid UTF-8, the hardened parser refuses
+// anything else), numbers as digits. The INSERT of the raw bodies stays a prepared statement
+// (binary-safe). Errors carry "[mysql_errno]: N" like Poco's, so Database::run classifies them
+// (retry on a lost connection or deadlock).
 class TextSql {
  public:
   using Row = std::vector<std::optional<std::string>>;  // nullopt: SQL NULL
 
-  explicit TextSql(Poco::Data::Session& s) {
+  explicit TextSql(Poco::Data::Session& s) : s_(s) {
     auto* impl = dynamic_cast<Poco::Data::MySQL::SessionImpl*>(s.impl());
     if (impl == nullptr) throw DbError(Status::internal("notify store: not a MySQL session"));
     h_ = impl->handle();
@@ -101,12 +102,11 @@ class TextSql {
     return out;
   }
 
-  void run(const std::string& sql) {
-    if (mysql_real_query(h_, sql.data(), sql.size()) != 0) fail(sql);
-  }
+  // A statement without results (its text may appear in the error: no notification fields).
+  void run(const std::string& sql) { textQuery(s_, sql); }
 
   std::vector<Row> rows(const std::string& sql) {
-    run(sql);
+    if (mysql_real_query(h_, sql.data(), sql.size()) != 0) fail(sql);
     const std::unique_ptr<MYSQL_RES, void (*)(MYSQL_RES*)> res(mysql_store_result(h_),
                                                               &mysql_free_result);
     if (res == nullptr) {
@@ -128,11 +128,13 @@ class TextSql {
 
  private:
   [[noreturn]] void fail(const std::string& sql) {
-    // The statement's first words only: its literals are notification fields.
+    // The statement's first words only (textQuery() shows it all): its literals are notification
+    // fields.
     throw Poco::Data::DataException(sql.substr(0, sql.find_first_of("(?'")) + ": " +
                                     mysql_error(h_) + " [mysql_errno]: " +
                                     std::to_string(mysql_errno(h_)));
   }
+  Poco::Data::Session& s_;
   MYSQL* h_ = nullptr;
 };
 
