@@ -7,8 +7,10 @@
 #include <Poco/Process.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "common/test_hooks.h"
 #include "service/run_metrics.h"
@@ -246,8 +248,28 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
   std::vector<Order> out;
   if (r.mch_ids.empty() || r.limit <= 0) return out;
   const std::string mch = quotedList(r.mch_ids);
-  Status st = db_.run("claim", [&](Poco::Data::Session& s) {
+  // Due orders whose rows were all locked by other transactions in flight (another worker's
+  // claim, a writer's batch about to COMMIT): SKIP LOCKED rightly passes them, but an empty
+  // answer then would tell the sweep that nothing is due and end its run early (T5 at 200
+  // orders, T4/T6 under load). Such locks last milliseconds, so the claim is tried again,
+  // 10 times over about a second; a transaction that holds them longer (a worker stopped
+  // mid-claim) leaves them to the next run.
+  bool busy = false;
+  Status st = Status::ok();
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+    st = claimDueOnce(r, mch, out, busy);
+    if (!st.isOk() || !out.empty() || !busy) break;
+  }
+  if (!st.isOk()) return st;
+  return out;
+}
+
+Status MySqlOrderStore::claimDueOnce(const ClaimRequest& r, const std::string& mch,
+                                     std::vector<Order>& out, bool& busy) {
+  return db_.run("claim", [&](Poco::Data::Session& s) {
     out.clear();
+    busy = false;
     // Two steps, so that a claim never locks rows it does not take: a locking scan over
     // idx_order_due would lock (REPEATABLE READ) every row it examines, leased ones included,
     // and a worker stalled inside that short transaction (SIGSTOP, a GC-like pause) would
@@ -285,7 +307,12 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
              "next_check_at <= NOW(3))) OR (state = 'CLOSED' AND close_confirm_at <= NOW(3))) "
              "ORDER BY id LIMIT " + std::to_string(r.limit) + " FOR UPDATE SKIP LOCKED",
         into(ids), now;
-    if (ids.empty()) return;
+    if (ids.empty()) {
+      // Candidates, none lockable: held by other transactions, or no longer due (claimed and
+      // committed since the read in step 1 — the retry's step 1 no longer finds those).
+      busy = true;
+      return;
+    }
     std::string owner = r.owner;
     int lease = r.lease_s;
     s << "UPDATE merchant_order SET lease_owner = ?, lease_until = NOW(3) + INTERVAL ? SECOND, "
@@ -293,8 +320,6 @@ Result<std::vector<Order>> MySqlOrderStore::claimDue(const ClaimRequest& r) {
         use(owner), use(lease), now;
     out = readOrders(s, "id IN (" + idList(ids) + ")");
   });
-  if (!st.isOk()) return st;
-  return out;
 }
 
 namespace {

@@ -37,6 +37,10 @@ class MySqlOrderStore final : public OrderStore {
   Result<std::vector<Order>> load(const std::vector<std::int64_t>& ids);
 
  private:
+  // One claim transaction; `busy`: due candidates were found but none could be locked.
+  Status claimDueOnce(const ClaimRequest& r, const std::string& mch, std::vector<Order>& out,
+                      bool& busy);
+
   Database& db_;
 };
 

@@ -9,6 +9,8 @@
 #include <future>
 #include <map>
 #include <set>
+#include <thread>
+#include <chrono>
 
 #include "storage/database.h"
 #include "storage/migrations.h"
@@ -115,6 +117,46 @@ TEST_CASE("claims are disjoint across concurrent workers and skip finished order
   }
   CHECK(total == 200);       // every due order claimed...
   CHECK(all.size() == 200);  // ...exactly once
+}
+
+TEST_CASE("claimDue waits out row locks held briefly by another transaction instead of "
+          "answering that nothing is due",
+          "[store]") {
+  // The sweep ends its run on an empty claim. Every due row locked for a moment by another
+  // transaction (a concurrent claim, a writer's batch before COMMIT) used to give one: SKIP
+  // LOCKED passed them all, and the run ended with orders still due (T5 at 200 orders).
+  Fixture fx;
+  fx.addOrders(5);
+  MySqlOrderStore store(*fx.db);
+  ClaimRequest r;
+  r.owner = "A";
+  r.mch_ids = {"10000100"};
+  r.limit = 5;
+  auto locker = fx.tdb.session();
+  locker << "START TRANSACTION", now;
+  int locked = 0;
+  locker << "SELECT COUNT(*) FROM (SELECT id FROM merchant_order FOR UPDATE) x", into(locked), now;
+  REQUIRE(locked == 5);
+  auto claim = std::async(std::launch::async, [&] { return store.claimDue(r); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  locker << "COMMIT", now;
+  auto got = claim.get();
+  REQUIRE(got.isOk());
+  CHECK(got->size() == 5);
+
+  // Held past the retries (about a second): the claim gives up empty, nothing is leased, and
+  // the next claim takes them.
+  fx.tdb.session() << "UPDATE merchant_order SET lease_owner = NULL, lease_until = NULL", now;
+  locker << "START TRANSACTION", now;
+  locker << "SELECT COUNT(*) FROM (SELECT id FROM merchant_order FOR UPDATE) x", into(locked), now;
+  auto stuck = store.claimDue(r);
+  REQUIRE(stuck.isOk());
+  CHECK(stuck->empty());
+  locker << "COMMIT", now;
+  CHECK(fx.count("SELECT COUNT(*) FROM merchant_order WHERE lease_owner IS NOT NULL") == 0);
+  auto after = store.claimDue(r);
+  REQUIRE(after.isOk());
+  CHECK(after->size() == 5);
 }
 
 TEST_CASE("apply is a compare-and-set fenced by the lease", "[store]") {

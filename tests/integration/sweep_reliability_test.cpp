@@ -187,11 +187,12 @@ TEST_CASE("T5: a sweep SIGSTOPped past its lease writes nothing when resumed",
   const std::int64_t a_done = summaryNumber(a.out, R"(orders examined:\s+(\d+))");
   const std::int64_t a_lost = summaryNumber(a.out, R"(lost leases (\d+))");
   const std::int64_t b_done = summaryNumber(b.out, R"(orders examined:\s+(\d+))");
-  // A was stopped mid-batch: at least one order it held was taken over, and each of those
-  // writes changed nothing (kAborted), the rest it had finished before the stop.
+  // A was stopped mid-batch: at least one order it held was taken over by B, and each of A's
+  // writes for those changed nothing (lost leases); every order was decided by exactly one of
+  // the two (with more orders than a claim batch, B and a resumed A share the rest).
   CHECK(a_lost >= 1);
-  CHECK(a_done + a_lost == n);
-  CHECK(b_done == a_lost);
+  CHECK(b_done >= a_lost);
+  CHECK(a_done + b_done == n);
   CHECK(env.count("SELECT COUNT(*) FROM order_transition") == n);
   CHECK(env.count("SELECT COUNT(*) FROM (SELECT order_id FROM order_transition GROUP BY "
                   "order_id HAVING COUNT(*) > 1) x") == 0);
