@@ -83,12 +83,14 @@ HttpResponseParser::Event HttpResponseParser::fail(std::string why) {
   return Event::kError;
 }
 
-bool HttpResponseParser::takeLine(std::string_view& input) {
+HttpResponseParser::Line HttpResponseParser::takeLine(std::string_view& input, std::size_t cap) {
   const std::size_t lf = input.find('\n');
   const std::size_t n = lf == std::string_view::npos ? input.size() : lf + 1;
   line_.append(input.data(), n);
   input.remove_prefix(n);
-  return lf != std::string_view::npos;
+  // The same cap on a line gathered over several reads as on one read whole.
+  if (line_.size() - (lf == std::string_view::npos ? 0 : 1) > cap) return Line::kTooLong;
+  return lf == std::string_view::npos ? Line::kMore : Line::kComplete;
 }
 
 HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
@@ -110,6 +112,8 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
     return fail("bad status line");
   }
   status_ = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
+  // RFC 9110 15: every valid status code is within 100..599 (a "099" came from the fuzzer).
+  if (status_ < 100 || status_ > 599) return fail("bad status line");
   keep_alive_ = status_line[7] == '1';
   bool chunked = false, other_coding = false, close = false, keep_alive_token = false;
   content_length_ = -1;
@@ -155,6 +159,7 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
     return Event::kNeedMore;  // an interim answer: the real one follows
   }
   if (status_ == 204 || status_ == 304) {
+    content_length_ = 0;  // no body, whatever Content-Length says (RFC 9112 6.3)
     framing_ = Framing::kNone;
     state_ = State::kDone;
   } else if (chunked || other_coding) {
@@ -226,9 +231,10 @@ HttpResponseParser::Event HttpResponseParser::next(std::string_view& input, std:
         body_seen_ += body.size();
         return Event::kBody;
       case State::kChunkSize: {
-        if (!takeLine(input)) {
-          if (line_.size() > 1024) return fail("chunk size line too long");
-          return Event::kNeedMore;
+        switch (takeLine(input, 1024)) {
+          case Line::kTooLong: return fail("chunk size line too long");
+          case Line::kMore: return Event::kNeedMore;
+          case Line::kComplete: break;
         }
         std::string_view l = trim(line_);
         l = l.substr(0, std::min(l.find(';'), l.size()));  // chunk extensions are ignored
@@ -262,18 +268,20 @@ HttpResponseParser::Event HttpResponseParser::next(std::string_view& input, std:
         return Event::kBody;
       }
       case State::kChunkEnd:
-        if (!takeLine(input)) {
-          if (line_.size() > 2) return fail("chunk data not followed by CRLF");
-          return Event::kNeedMore;
+        switch (takeLine(input, 2)) {
+          case Line::kTooLong: return fail("chunk data not followed by CRLF");
+          case Line::kMore: return Event::kNeedMore;
+          case Line::kComplete: break;
         }
         if (!trim(line_).empty()) return fail("chunk data not followed by CRLF");
         line_.clear();
         state_ = State::kChunkSize;
         continue;
       case State::kTrailers:
-        if (!takeLine(input)) {
-          if (line_.size() > max_head_bytes_) return fail("trailer line over the size cap");
-          return Event::kNeedMore;
+        switch (takeLine(input, max_head_bytes_)) {
+          case Line::kTooLong: return fail("trailer line over the size cap");
+          case Line::kMore: return Event::kNeedMore;
+          case Line::kComplete: break;
         }
         if (trim(line_).empty()) state_ = State::kDone;
         line_.clear();

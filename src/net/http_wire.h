@@ -53,7 +53,8 @@ class HttpResponseParser {
 
   int status() const { return status_; }
   const std::string& contentType() const { return content_type_; }
-  // -1 when the head declared none (chunked or close-delimited).
+  // The body's length: -1 when the head declared none (chunked or close-delimited); 0 for
+  // 204 and 304, which have no body whatever their Content-Length says.
   std::int64_t contentLength() const { return content_length_; }
   // The connection may carry another exchange after kDone.
   bool keepAlive() const { return keep_alive_ && framing_ != Framing::kUntilClose; }
@@ -65,8 +66,10 @@ class HttpResponseParser {
 
   Event fail(std::string why);
   Event parseHead(std::string_view head);  // one complete head, blank line included
-  // Appends input up to and including the next LF to line_; true when a line is complete.
-  bool takeLine(std::string_view& input);
+  enum class Line { kMore, kComplete, kTooLong };
+  // Appends input up to and including the next LF to line_: kComplete when the line ended,
+  // kTooLong once it holds more than `cap` bytes before its LF, however the reads split it.
+  Line takeLine(std::string_view& input, std::size_t cap);
 
   std::size_t max_head_bytes_;
   State state_ = State::kHead;
