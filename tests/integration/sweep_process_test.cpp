@@ -216,7 +216,12 @@ TEST_CASE("sweep: a second signal exits at once, leaving the leases to expire",
 
 TEST_CASE("daemon: sweeps every interval, survives SIGHUP, stops on SIGTERM",
           "[sweep][integration][daemon]") {
-  SweepEnv env;  // sweep_interval_s = 1
+  // Its own merchants: after bill_time (10:30 Beijing) its first loop bills yesterday, and
+  // the bill's GET_LOCK (per merchant and day) is server-wide: with the sim's default
+  // merchants it could hold the lock another test's bill of yesterday needs.
+  SweepEnvOptions o;
+  o.mch_ids = {"19000101", "19000102"};
+  SweepEnv env(o);  // sweep_interval_s = 1
   paidOrders(env, "DAEMON-A", 3);
   Background daemon(env, {"daemon"});
   REQUIRE(waitFor(env, "SELECT COUNT(*) FROM merchant_order WHERE state = 'SUCCESS'", 3));
@@ -243,8 +248,11 @@ TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time h
           "[integration][daemon]") {
   // bill_time 00:00 Beijing has always passed: the first loop runs yesterday's bill for each
   // merchant (wxpay-sim has no payments that day: "No Bill Exist", EMPTY, exit 0), and the
-  // next plan is tomorrow's — later loops do not run it again.
-  SweepEnv env;
+  // next plan is tomorrow's — later loops do not run it again. Its own merchants, so that no
+  // other test's bill of yesterday holds their GET_LOCK (server-wide) when it runs.
+  SweepEnvOptions o;
+  o.mch_ids = {"19000201", "19000202"};
+  SweepEnv env(o);
   wx::test::TempDir archive;
   env.writeIni("\n[schedule]\nbill_time = 00:00\n\n[bill]\narchive_dir = " + archive.path() +
                "\n");

@@ -36,20 +36,27 @@ struct SweepEnvOptions {
   // Per merchant index: a wrong API key in wxrecon's INI (the sim answers SIGNERROR/FAIL).
   std::map<std::size_t, std::string> wrong_key;
   std::string extra_ini;
+  // The merchants' mch_ids (index order; empty: the sim's defaults). Tests whose processes run
+  // a bill of a day other tests also bill give their own: GET_LOCK names are server-wide.
+  std::vector<std::string> mch_ids;
 };
 
 class SweepEnv {
  public:
   SweepEnv() : SweepEnv(SweepEnvOptions{}) {}
-  explicit SweepEnv(SweepEnvOptions options) : options_(std::move(options)), sim_(simOptions()) {
+  explicit SweepEnv(SweepEnvOptions options)
+      : options_(std::move(options)), sim_(simOptions(options_.mch_ids)) {
     writeIni();
     auto r = wxrecon({"migrate"});
     if (r.exit_code != 0) throw std::runtime_error("migrate failed: " + r.err);
   }
 
-  static SimProcess::Options simOptions() {
+  static SimProcess::Options simOptions(const std::vector<std::string>& mch_ids = {}) {
     SimProcess::Options o;
     o.clock = "";  // the real clock: expiry and the 5-minute rule agree with the database's
+    for (std::size_t i = 0; i < mch_ids.size() && i < o.merchants.size(); ++i) {
+      o.merchants[i].mch_id = mch_ids[i];
+    }
     return o;
   }
 
