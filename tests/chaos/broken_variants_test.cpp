@@ -10,7 +10,6 @@
 #include <thread>
 
 #include "chaos/chaos_util.h"
-#include "common/test_hooks.h"
 #include "integration/notify_fixture.h"
 #include "support/invariant_checker.h"
 #include "support/sweep_env.h"
@@ -28,21 +27,6 @@ bool anyContains(const std::vector<std::string>& v, const std::string& needle) {
   return false;
 }
 
-// Starts `server` with these variables in its environment only (this process re-reads its own
-// unset hooks afterwards, so its checker never runs a broken variant).
-void startWith(wx::test::NotifyServerProcess& server,
-               const std::map<std::string, std::string>& vars) {
-  for (const auto& [k, v] : vars) ::setenv(k.c_str(), v.c_str(), 1);
-  try {
-    server.start();
-  } catch (...) {
-    for (const auto& kv : vars) ::unsetenv(kv.first.c_str());
-    throw;
-  }
-  for (const auto& kv : vars) ::unsetenv(kv.first.c_str());
-  wx::hooks::reloadForTests();
-}
-
 void waitDead(wx::test::NotifyServerProcess& server) {
   for (int i = 0; i < 500 && server.running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -52,15 +36,13 @@ void waitDead(wx::test::NotifyServerProcess& server) {
 // The sim delivers a genuine notification to a notify-server that dies at the COMMIT storing
 // it; returns what the checker finds once the sim has logged the delivery attempt.
 std::vector<std::string> deliverToDyingServer(bool ack_before_commit, const std::string& no) {
-  wx::test::SimProcess sim;
-  wx::test::TestDatabase db;
-  wx::test::NotifyServerProcess server(sim, db.iniDbSection());
-  server.migrate();
+  wx::test::UnstartedNotifyServerEnv e;
+  wx::test::NotifyServerProcess& server = e.server;
   // The server commits at startup too (its recon_run row): count those passages first (once it
   // listens, before it stops: stopping commits again).
   wx::test::TempDir logdir;
   const std::string log = logdir.path() + "/points";
-  startWith(server, {{"WXRECON_CRASH_POINT_LOG", log}});
+  server.start({{"WXRECON_CRASH_POINT_LOG", log}});
   int at_startup = 0;
   std::ifstream in(log);
   for (std::string line; std::getline(in, line);) at_startup += line == "db.before_commit";
@@ -70,26 +52,24 @@ std::vector<std::string> deliverToDyingServer(bool ack_before_commit, const std:
   std::map<std::string, std::string> vars{
       {"WXRECON_CRASH_POINT", "db.before_commit:" + std::to_string(at_startup + 1)}};
   if (ack_before_commit) vars["WXRECON_TEST_BREAK"] = "ack_before_commit";
-  startWith(server, vars);
-  auto session = db.session();
-  const auto& shop = sim.merchant(0);
-  const std::string appid = shop.appids.substr(0, shop.appids.find(','));
-  wx::test::createOrder(sim, session, shop.mch_id, appid, no, 450, server.notifyUrl());
-  sim.controlJson("POST", "/sim/orders/" + no + "/pay",
-                  R"({"mch_id":")" + shop.mch_id + R"(","notify":"deliver"})");
+  server.start(vars);
+  const auto& shop = e.sim.merchant(0);
+  wx::test::createOrder(e.sim, e.s, shop.mch_id, e.appid(0), no, 450, server.notifyUrl());
+  e.sim.controlJson("POST", "/sim/orders/" + no + "/pay",
+                    R"({"mch_id":")" + shop.mch_id + R"(","notify":"deliver"})");
   waitDead(server);
   REQUIRE_FALSE(server.running());  // it reached the crash point: the notification was handled
   server.stop();
   std::vector<std::string> v;
   // The sim logs an attempt once its answer (or the broken connection) is read.
   for (int i = 0; i < 100; ++i) {
-    auto log = sim.controlJson("GET", "/sim/notifications?out_trade_no=" + no)
+    auto log = e.sim.controlJson("GET", "/sim/notifications?out_trade_no=" + no)
                    ->getArray("notifications");
     if (log && log->size() > 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  v = InvariantChecker(db.session()).withSim(sim.url()).check();
-  CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification") == 0);
+  v = InvariantChecker(e.db.session()).withSim(e.sim.url()).check();
+  CHECK(wx::test::queryCount(e.s, "SELECT COUNT(*) FROM payment_notification") == 0);
   return v;
 }
 
@@ -194,19 +174,15 @@ TEST_CASE("broken variant close_without_query: the checker finds orders CLOSED l
   CHECK(anyContains(v, "BVCLOSEOPEN: CLOSED locally while WeChat says NOTPAY"));
 }
 
-TEST_CASE("broken variant md5_when_hmac: the checker finds an MD5-signed notification accepted "
-          "for a merchant configured for HMAC-SHA256",
-          "[chaos][broken]") {
+TEST_CASE_METHOD(
+    wx::test::UnstartedNotifyServerEnv,
+    "broken variant md5_when_hmac: the checker finds an MD5-signed notification accepted "
+    "for a merchant configured for HMAC-SHA256",
+    "[chaos][broken]") {
   wx::test::ChaosTally tally;
-  wx::test::SimProcess sim;
-  wx::test::TestDatabase db;
-  wx::test::NotifyServerProcess server(sim, db.iniDbSection());
-  server.migrate();
-  auto session = db.session();
   const auto& hmac = sim.merchant(1);
   REQUIRE(hmac.sign_type == "HMAC-SHA256");
-  wx::test::createOrder(sim, session, hmac.mch_id, hmac.appids, "BVMD5", 880,
-                        "http://127.0.0.1:9/x");
+  wx::test::createOrder(sim, s, hmac.mch_id, hmac.appids, "BVMD5", 880, "http://127.0.0.1:9/x");
   sim.controlJson("POST", "/sim/orders/BVMD5/pay",
                   R"({"mch_id":")" + hmac.mch_id + R"(","notify":"lose"})");
   // Signed with the merchant's own key, but with MD5: only a downgrade accepts it.
@@ -222,7 +198,7 @@ TEST_CASE("broken variant md5_when_hmac: the checker finds an MD5-signed notific
   INFO("real code:\n" << InvariantChecker::join(sound));
   CHECK(sound.empty());
 
-  startWith(server, {{"WXRECON_TEST_BREAK", "md5_when_hmac"}});
+  server.start({{"WXRECON_TEST_BREAK", "md5_when_hmac"}});
   CHECK(server.post(md5_body).body == wx::test::notifyAckSuccess());
   server.stop();
   const auto v = checker().check();

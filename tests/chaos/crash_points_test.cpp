@@ -141,23 +141,17 @@ WX_SWEEP_CRASH_TEST("db.after_commit", 2)
 // T1 for notify-server: killed between COMMIT and the acknowledgement of a genuine
 // notification. The body is stored although WeChat got no answer; WeChat resends, the restarted
 // server acknowledges the copy (the same row: times_received 2), and nothing is lost or doubled.
-TEST_CASE("T1 notify-server killed at notify.before_ack: stored, resent copy acknowledged once",
-          "[chaos][t1]") {
+TEST_CASE_METHOD(
+    wx::test::UnstartedNotifyServerEnv,
+    "T1 notify-server killed at notify.before_ack: stored, resent copy acknowledged once",
+    "[chaos][t1]") {
   wx::test::ChaosTally tally;
-  wx::test::SimProcess sim;
-  wx::test::TestDatabase db;
-  wx::test::NotifyServerProcess server(sim, db.iniDbSection());
-  server.migrate();
-  auto session = db.session();
   const auto& shop = sim.merchant(0);
-  const std::string appid = shop.appids.substr(0, shop.appids.find(','));
-  wx::test::createOrder(sim, session, shop.mch_id, appid, "NACK1", 321, "http://127.0.0.1:9/x");
+  wx::test::createOrder(sim, s, shop.mch_id, appid(0), "NACK1", 321, "http://127.0.0.1:9/x");
   sim.controlJson("POST", "/sim/orders/NACK1/pay",
                   R"({"mch_id":")" + shop.mch_id + R"(","notify":"lose"})");
   const std::string body = server.body("NACK1");
-  ::setenv("WXRECON_CRASH_POINT", "notify.before_ack:1", 1);
-  server.start();
-  ::unsetenv("WXRECON_CRASH_POINT");
+  server.start({{"WXRECON_CRASH_POINT", "notify.before_ack:1"}});
   bool answered = true;
   try {
     (void)server.post(body);
@@ -171,13 +165,14 @@ TEST_CASE("T1 notify-server killed at notify.before_ack: stored, resent copy ack
   CHECK_FALSE(server.running());  // it killed itself
   ++tally.runs;
   server.stop();
-  CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification WHERE "
-                                      "verdict = 'ACCEPTED' AND times_received = 1") == 1);
+  CHECK(wx::test::queryCount(s,
+                             "SELECT COUNT(*) FROM payment_notification WHERE "
+                             "verdict = 'ACCEPTED' AND times_received = 1") == 1);
   server.start();
   const auto again = server.post(body);
   CHECK(again.body == wx::test::notifyAckSuccess());
-  CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification") == 1);
-  CHECK(wx::test::queryCount(session, "SELECT times_received FROM payment_notification") == 2);
+  CHECK(wx::test::queryCount(s, "SELECT COUNT(*) FROM payment_notification") == 1);
+  CHECK(wx::test::queryCount(s, "SELECT times_received FROM payment_notification") == 2);
   const auto v = InvariantChecker(db.session()).withSim(sim.url()).check();
   tally.violations = v.size();
   INFO(InvariantChecker::join(v) << server.logText());

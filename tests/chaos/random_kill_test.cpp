@@ -71,21 +71,17 @@ TEST_CASE("T2 sweep killed at random times: no violation after any kill, converg
   CHECK(wx::test::localStates(env) == expected);
 }
 
-TEST_CASE("T2 notify-server killed at random times: every acknowledged notification is "
-          "stored, every one is stored once resent",
-          "[chaos][t2]") {
+TEST_CASE_METHOD(wx::test::UnstartedNotifyServerEnv,
+                 "T2 notify-server killed at random times: every acknowledged notification is "
+                 "stored, every one is stored once resent",
+                 "[chaos][t2]") {
   wx::test::ChaosTally tally;
-  wx::test::SimProcess sim;
-  wx::test::TestDatabase db;
-  wx::test::NotifyServerProcess server(sim, db.iniDbSection());
-  server.migrate();
-  auto session = db.session();
   const auto& shop = sim.merchant(0);
-  const std::string appid = shop.appids.substr(0, shop.appids.find(','));
+  const std::string app = appid(0);
   std::vector<std::string> bodies;
   for (int i = 0; i < 80; ++i) {
     const std::string no = "NK" + std::to_string(1000 + i);
-    wx::test::createOrder(sim, session, shop.mch_id, appid, no, 100 + i, "http://127.0.0.1:9/x");
+    wx::test::createOrder(sim, s, shop.mch_id, app, no, 100 + i, "http://127.0.0.1:9/x");
     sim.controlJson("POST", "/sim/orders/" + no + "/pay",
                     R"({"mch_id":")" + shop.mch_id + R"(","notify":"lose"})");
     bodies.push_back(server.body(no));
@@ -146,7 +142,7 @@ TEST_CASE("T2 notify-server killed at random times: every acknowledged notificat
       acked_now = acked;
     }
     std::vector<std::string> stored;
-    session << "SELECT body_sha256 FROM payment_notification", Poco::Data::Keywords::into(stored),
+    s << "SELECT body_sha256 FROM payment_notification", Poco::Data::Keywords::into(stored),
         Poco::Data::Keywords::now;
     const std::set<std::string> stored_set(stored.begin(), stored.end());
     for (const auto& sha : acked_now) {
@@ -171,8 +167,9 @@ TEST_CASE("T2 notify-server killed at random times: every acknowledged notificat
   done = true;
   for (auto& t : clients) t.join();
   CHECK(acked.size() == bodies.size());
-  CHECK(wx::test::queryCount(session, "SELECT COUNT(*) FROM payment_notification "
-                                      "WHERE verdict = 'ACCEPTED'") ==
+  CHECK(wx::test::queryCount(s,
+                             "SELECT COUNT(*) FROM payment_notification "
+                             "WHERE verdict = 'ACCEPTED'") ==
         static_cast<long long>(bodies.size()));
   const auto v = InvariantChecker(db.session()).withSim(sim.url()).check();
   tally.violations += v.size();

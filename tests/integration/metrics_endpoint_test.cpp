@@ -5,42 +5,26 @@
 #include <map>
 
 #include "integration/notify_fixture.h"
-#include "support/prom_text_validator.h"
+#include "support/prom_series.h"
 
 using namespace wx;
 using namespace wx::test;
 
 namespace {
 
-// Series (name{k=v,...} with labels sorted) -> value, after checking the text is valid.
 std::map<std::string, double> scrape(const std::string& admin_url) {
   auto r = httpExchange(admin_url, "GET", "/metrics");
   REQUIRE(r.status == 200);
   CHECK(r.content_type.rfind("text/plain; version=0.0.4", 0) == 0);
-  PromTextValidator v;
-  const auto errors = v.check(r.body);
-  for (const auto& e : errors) UNSCOPED_INFO(e);
-  INFO(r.body);
-  CHECK(errors.empty());
-  std::map<std::string, double> out;
-  for (const auto& s : v.samples()) {
-    std::string key = s.name + "{";
-    for (const auto& [k, val] : s.labels) key += k + "=" + val + ",";
-    out[key + "}"] = s.value;
-  }
-  return out;
+  return validSeries(r.body);
 }
 
 }  // namespace
 
-TEST_CASE("notify-server GET /metrics: valid, counts bodies by verdict, answers and confirmations",
-          "[metrics][integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
+TEST_CASE_METHOD(
+    NotifyServerEnv,
+    "notify-server GET /metrics: valid, counts bodies by verdict, answers and confirmations",
+    "[metrics][integration][notify-server]") {
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NMET0001", 888, server.notifyUrl());
   sim.controlJson("POST", "/sim/orders/NMET0001/pay", R"({"notify":"deliver"})");
   advanceSim(sim, 0);

@@ -11,34 +11,19 @@
 #include <map>
 
 #include "integration/bill_env.h"
-#include "support/prom_text_validator.h"
+#include "support/prom_series.h"
 
 using Catch::Contains;
 using wx::test::BillEnv;
-using wx::test::PromTextValidator;
 using wx::test::SweepEnv;
 using wx::test::TempDir;
+using wx::test::validSeries;
 
 namespace {
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// Series (name{k=v,...} with labels sorted) -> value, after checking the text is valid.
-std::map<std::string, double> parseValid(const std::string& text) {
-  PromTextValidator v;
-  const auto errors = v.check(text);
-  for (const auto& e : errors) UNSCOPED_INFO(e);
-  CHECK(errors.empty());
-  std::map<std::string, double> out;
-  for (const auto& s : v.samples()) {
-    std::string key = s.name + "{";
-    for (const auto& [k, val] : s.labels) key += k + "=" + val + ",";
-    out[key + "}"] = s.value;
-  }
-  return out;
 }
 
 }  // namespace
@@ -60,7 +45,7 @@ TEST_CASE("sweep --metrics-file: what the run did, valid, and a failed run keeps
   REQUIRE(r.exit_code == 3);
   const std::string text = readFile(file);
   INFO(text);
-  auto m = parseValid(text);
+  auto m = validSeries(text);
   CHECK(m["wxrecon_run_success{command=sweep,run=sweep,}"] == 1);
   CHECK(m["wxrecon_run_exit_code{command=sweep,run=sweep,}"] == 3);
   CHECK(m["wxrecon_runs_total{command=sweep,exit_code=3,run=sweep,}"] == 1);
@@ -88,7 +73,7 @@ TEST_CASE("sweep --metrics-file: what the run did, valid, and a failed run keeps
   // earlier success carried forward.
   auto failed = env.sweep({"--metrics-file", file, "--mch", "999"});
   REQUIRE(failed.exit_code == 2);
-  auto m2 = parseValid(readFile(file));
+  auto m2 = validSeries(readFile(file));
   CHECK(m2["wxrecon_run_success{command=sweep,run=sweep,}"] == 0);
   CHECK(m2["wxrecon_run_exit_code{command=sweep,run=sweep,}"] == 2);
   CHECK(m2["wxrecon_last_success_timestamp_seconds{command=sweep,run=sweep,}"] == success);
@@ -117,7 +102,7 @@ TEST_CASE("bill --metrics-file: the day's figures in fen, valid, beside the swee
   REQUIRE(r.exit_code == 3);
   const std::string text = readFile(file);
   INFO(text);
-  auto m = parseValid(text);
+  auto m = validSeries(text);
   const std::string mch = env.merchant(0).mch_id;
   auto bill = [&](const std::string& family, const std::string& figure) {
     return m[family + "{command=bill,figure=" + figure + ",mch_id=" + mch + ",}"];
@@ -139,6 +124,6 @@ TEST_CASE("bill --metrics-file: the day's figures in fen, valid, beside the swee
 
   // node_exporter's textfile collector reads every file of its directory and refuses a series
   // that two files both have: the command label keeps them apart.
-  auto s = parseValid(readFile(sweep_file));
+  auto s = validSeries(readFile(sweep_file));
   for (const auto& [series, value] : s) CHECK(m.count(series) == 0);
 }

@@ -14,15 +14,10 @@ using namespace wx;
 using namespace wx::test;
 using namespace Poco::Data::Keywords;
 
-TEST_CASE("notify-server: simulator notifications (MD5 and HMAC) are acked, stored once, confirmed",
-          "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
-
+TEST_CASE_METHOD(
+    NotifyServerEnv,
+    "notify-server: simulator notifications (MD5 and HMAC) are acked, stored once, confirmed",
+    "[integration][notify-server]") {
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NSMD5001", 888, server.notifyUrl());
   createOrder(sim, s, "10000200", "wxother00000000001", "NSHMAC01", 1999, server.notifyUrl());
   sim.controlJson("POST", "/sim/orders/NSMD5001/pay", R"({"notify":"deliver"})");
@@ -88,16 +83,11 @@ TEST_CASE("notify-server: simulator notifications (MD5 and HMAC) are acked, stor
                    "AND finished_at IS NOT NULL") == 1);
 }
 
-TEST_CASE("notify-server: T7 — 50 parallel copies of each notification for 200 orders",
-          "[integration][notify-server][t7]") {
+TEST_CASE_METHOD(NotifyServerEnv,
+                 "notify-server: T7 — 50 parallel copies of each notification for 200 orders",
+                 "[integration][notify-server][t7]") {
   const int kOrders = testSize("WXRECON_T7_ORDERS", 200);  // tests/chaos/run.sh --soak: 2,000
   constexpr int kCopies = 50;
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
 
   std::vector<std::string> bodies;
   for (int i = 0; i < kOrders; ++i) {
@@ -181,15 +171,10 @@ TEST_CASE("notify-server: T7 — 50 parallel copies of each notification for 200
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("notify-server: DUPLICATE, UNKNOWN_ORDER and AMOUNT_MISMATCH are recorded and acked",
-          "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
-
+TEST_CASE_METHOD(
+    NotifyServerEnv,
+    "notify-server: DUPLICATE, UNKNOWN_ORDER and AMOUNT_MISMATCH are recorded and acked",
+    "[integration][notify-server]") {
   // DUPLICATE: the same payment in other bytes (another nonce) after an ACCEPTED one.
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "VERD0001", 100, server.notifyUrl());
   sim.controlJson("POST", "/sim/orders/VERD0001/pay", R"({"notify":"lose"})");
@@ -243,14 +228,10 @@ TEST_CASE("notify-server: DUPLICATE, UNKNOWN_ORDER and AMOUNT_MISMATCH are recor
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE("notify-server: a leased order is skipped by the confirmation and left to the sweep",
-          "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
+TEST_CASE_METHOD(
+    NotifyServerEnv,
+    "notify-server: a leased order is skipped by the confirmation and left to the sweep",
+    "[integration][notify-server]") {
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "LEASE001", 100, server.notifyUrl());
   s << "UPDATE merchant_order SET lease_owner = 'sweep-elsewhere', lease_until = NOW(3) + "
        "INTERVAL 1 HOUR, lease_generation = 7",
@@ -270,14 +251,12 @@ TEST_CASE(
     "notify-server: with notification_is_evidence a verified notification proves payment "
     "without a query: a mismatching one goes to REVIEW",
     "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
   NotifyServerOptions options;
   options.notification_is_evidence = true;
-  NotifyServerProcess server(sim, tdb.iniDbSection(), options);
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
+  NotifyServerEnv e(options);
+  SimProcess& sim = e.sim;
+  NotifyServerProcess& server = e.server;
+  Poco::Data::Session& s = e.s;
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "EVID0001", 100, server.notifyUrl());
   createOrder(sim, s, "10000200", "wxother00000000001", "EVID0002", 200, server.notifyUrl());
   sim.controlJson("POST", "/sim/orders/EVID0001/pay", R"({"notify":"deliver"})");
@@ -299,16 +278,11 @@ TEST_CASE(
   CHECK(server.stop() == 0);
 }
 
-TEST_CASE(
+TEST_CASE_METHOD(
+    NotifyServerEnv,
     "notify-server: SIGTERM finishes confirmations in flight and hands queued ones to the "
     "sweep (due now)",
     "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
   constexpr int kOrders = 12;
   std::vector<std::string> bodies;
   for (int i = 0; i < kOrders; ++i) {
@@ -342,14 +316,10 @@ TEST_CASE(
         1);
 }
 
-TEST_CASE("notify-server: a byte-identical repeat re-queues confirmation of an unfinished order",
-          "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
-  NotifyServerProcess server(sim, tdb.iniDbSection());
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
+TEST_CASE_METHOD(
+    NotifyServerEnv,
+    "notify-server: a byte-identical repeat re-queues confirmation of an unfinished order",
+    "[integration][notify-server]") {
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NSREQ001", 500, server.notifyUrl());
   sim.controlJson("POST", "/sim/orders/NSREQ001/pay", R"({"notify":"lose"})");
   // Leased by another worker while the first copy arrives: its confirmation is skipped.
@@ -372,14 +342,12 @@ TEST_CASE("notify-server: a byte-identical repeat re-queues confirmation of an u
 
 TEST_CASE("notify-server: [notify] confirm = false stores and acknowledges without querying",
           "[integration][notify-server]") {
-  TestDatabase tdb;
-  SimProcess sim;
   NotifyServerOptions options;
   options.confirm = false;
-  NotifyServerProcess server(sim, tdb.iniDbSection(), options);
-  server.migrate();
-  server.start();
-  auto s = tdb.session();
+  NotifyServerEnv e(options);
+  SimProcess& sim = e.sim;
+  NotifyServerProcess& server = e.server;
+  Poco::Data::Session& s = e.s;
   createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NSOFF001", 500, server.notifyUrl());
   sim.controlJson("POST", "/sim/orders/NSOFF001/pay", R"({"notify":"deliver"})");
   advanceSim(sim, 0);

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/time.h"
+#include "support/background_process.h"
 #include "support/process.h"
 #include "support/sim_process.h"
 #include "support/test_db.h"
@@ -68,10 +69,10 @@ class NotifyServerProcess {
     if (!options.tls_cert_file.empty()) ini << "tls_cert_file = " << options.tls_cert_file << "\n";
     if (!options.tls_key_file.empty()) ini << "tls_key_file = " << options.tls_key_file << "\n";
     ini_ = dir_.write("wxrecon.ini", ini.str());
-    log_ = dir_.path() + "/notify.log";
-    out_ = dir_.path() + "/notify.out";
+    process_ = std::make_unique<BackgroundProcess>(
+        WXRECON_BIN, std::vector<std::string>{"notify-server", "--config", ini_}, env_,
+        dir_.path());
   }
-  ~NotifyServerProcess() { stop(); }
 
   int migrate() {
     auto r = runProcess(WXRECON_BIN, {"migrate", "--config", ini_}, env_);
@@ -79,75 +80,29 @@ class NotifyServerProcess {
     return r.exit_code;
   }
 
-  // Starts the server and waits for its "listening on" line (at most 10 s).
-  void start() {
-    std::vector<std::string> args = {"-c", std::string("exec '") + WXRECON_BIN +
-                                               "' notify-server --config '" + ini_ + "' >>'" +
-                                               out_ + "' 2>>'" + log_ + "'"};
-    std::ofstream(out_, std::ios::trunc).close();
-    handle_ = std::make_unique<Poco::ProcessHandle>(
-        Poco::Process::launch("/bin/sh", args, "/", nullptr, nullptr, nullptr, env_));
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(out_);
-      std::string line;
-      if (std::getline(in, line)) {
-        const std::string scheme = options_.tls_cert_file.empty() ? "http://" : "https://";
-        const std::string marker = "listening on " + scheme;
-        const auto p = line.find(marker);
-        const auto admin = line.find("(admin http://");
-        if (p != std::string::npos && admin != std::string::npos) {
-          const std::string rest = line.substr(p + marker.size());
-          base_ = scheme + rest.substr(0, rest.find('/'));
-          admin_ = "http://" + line.substr(admin + 14, line.find(')', admin) - admin - 14);
-          return;
-        }
-      }
-      int status = 0;
-      if (::waitpid(pid(), &status, WNOHANG) == pid()) {
-        handle_.reset();
-        throw std::runtime_error("notify-server exited: " + logText());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    throw std::runtime_error("notify-server did not print its address: " + logText());
+  // Starts the server (`extra_env` in its environment only) and waits for its "listening on"
+  // line (at most 10 s).
+  void start(const BackgroundProcess::Env& extra_env = {}) {
+    process_->start(extra_env);
+    const std::string scheme = options_.tls_cert_file.empty() ? "http://" : "https://";
+    const std::string marker = "listening on " + scheme;
+    const std::string line = process_->waitForLine(marker);
+    const auto admin = line.find("(admin http://");
+    if (admin == std::string::npos) throw std::runtime_error("no admin address: " + line);
+    const std::string rest = line.substr(line.find(marker) + marker.size());
+    base_ = scheme + rest.substr(0, rest.find('/'));
+    admin_ = "http://" + line.substr(admin + 14, line.find(')', admin) - admin - 14);
   }
 
   // SIGTERM and wait; returns the exit status (-1 when killed).
-  int stop() {
-    if (!handle_) return exit_code_;
-    ::kill(pid(), SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 1500; ++i) {
-      if (::waitpid(pid(), &status, WNOHANG) == pid()) {
-        handle_.reset();
-        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        return exit_code_;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    ::kill(pid(), SIGKILL);
-    ::waitpid(pid(), &status, 0);
-    handle_.reset();
-    exit_code_ = -1;
-    return exit_code_;
-  }
-  pid_t pid() const { return static_cast<pid_t>(handle_->id()); }
-  bool running() {
-    if (!handle_) return false;
-    int status = 0;
-    return ::waitpid(pid(), &status, WNOHANG) == 0;
-  }
+  int stop() { return process_->stop(); }
+  pid_t pid() const { return process_->pid(); }
+  bool running() { return process_->running(); }
 
   const std::string& base() const { return base_; }
   const std::string& admin() const { return admin_; }
   std::string notifyUrl() const { return base_ + "/wxpay/notify"; }
-  std::string logText() const {
-    std::ifstream in(log_);
-    std::ostringstream os;
-    os << in.rdbuf();
-    return os.str();
-  }
+  std::string logText() const { return process_->logText(); }
   HttpResult post(const std::string& body, const std::string& path = "/wxpay/notify") const {
     return httpExchange(base_, "POST", path, body, 10000);
   }
@@ -196,10 +151,37 @@ class NotifyServerProcess {
   const SimProcess& sim_;
   NotifyServerOptions options_;
   TempDir dir_;
-  std::string ini_, log_, out_, base_, admin_;
+  std::string ini_, base_, admin_;
   std::map<std::string, std::string> env_;
-  std::unique_ptr<Poco::ProcessHandle> handle_;
-  int exit_code_ = -1;
+  std::unique_ptr<BackgroundProcess> process_;
+};
+
+// A notify-server on a fresh database of its own with its own wxpay-sim (frozen clock),
+// migrated, and started unless `start` is false; `s` is a session on the database. A fixture:
+//
+//   TEST_CASE_METHOD(NotifyServerEnv, "...", "[integration][notify-server]") {
+//     createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "P1", 100, server.notifyUrl());
+struct NotifyServerEnv {
+  explicit NotifyServerEnv(NotifyServerOptions options = {}, bool start = true)
+      : server(sim, db.iniDbSection(), options), s(db.session()) {
+    server.migrate();
+    if (start) server.start();
+  }
+  // The first appid of merchant `i`.
+  std::string appid(std::size_t i) const {
+    const std::string& a = sim.merchant(i).appids;
+    return a.substr(0, a.find(','));
+  }
+
+  SimProcess sim;
+  TestDatabase db;
+  NotifyServerProcess server;
+  Poco::Data::Session s;
+};
+
+// The same, not started: the test starts it (e.g. with crash points in its environment).
+struct UnstartedNotifyServerEnv : NotifyServerEnv {
+  UnstartedNotifyServerEnv() : NotifyServerEnv({}, false) {}
 };
 
 // Creates an order in the simulator (notify_url = url) and the same order locally.
