@@ -11,6 +11,13 @@
 // schedule.bill_time Beijing, NOT_READY retried every 30 min and FAILED with backoff until
 // 23:30 Beijing, once per day. A bill run delays the next sweep by its duration; it never runs
 // beside one of this daemon's sweeps.
+//
+// [daemon] admin_listen (none by default): GET /metrics (service/run_metrics.h: each sweep and
+// bill attempt is a run) and GET /healthz (200 while the last sweep did its work, else 503) on
+// net/admin_server.h's listener; "daemon: admin http://HOST:PORT" on stdout once it listens.
+#include <Poco/Exception.h>
+
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <ostream>
@@ -22,10 +29,20 @@
 #include "app/sweep_runner.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "net/admin_server.h"
+#include "service/run_metrics.h"
 #include "storage/database.h"
 
 namespace wx {
 
+namespace {
+
+double secondsSince(std::chrono::steady_clock::time_point started) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+}  // namespace
 
 int runDaemon(CommandContext& ctx) {
   const Config* config = ctx.config();
@@ -59,12 +76,35 @@ int runDaemon(CommandContext& ctx) {
     BillCliOptions bo;
     bo.day = day;
     bo.mch = mch;
-    return runBillDay(*config, *db, bo, ctx.out());
+    const auto started = std::chrono::steady_clock::now();
+    const int code = runBillDay(*config, *db, bo, ctx.out());
+    recordRunEnd("bill", code, secondsSince(started), SystemClock::instance().now());
+    return code;
   };
   DaemonBillJob bill(bill_mch_ids, bill_policy, run_bill);
+  // GET /metrics and /healthz ([daemon] admin_listen): healthy while the last sweep did its work.
+  registerRunMetrics();
+  std::atomic<bool> last_sweep_ok{true};
+  std::unique_ptr<AdminServer> admin;
+  if (!config->daemon_admin_listen.empty()) {
+    admin = std::make_unique<AdminServer>(
+        config->daemon_admin_listen,
+        AdminHandlers{[&last_sweep_ok] { return last_sweep_ok.load(); },
+                      [] { return MetricsRegistry::process().render(); }});
+    try {
+      admin->start();
+    } catch (const Poco::Exception& e) {
+      ctx.err() << "wxrecon daemon: [daemon] admin_listen " << config->daemon_admin_listen
+                << ": " << e.displayText() << "\n";
+      return kExitUsage;
+    }
+    ctx.out() << "daemon: admin http://" << admin->address() << " (/metrics, /healthz)\n";
+    ctx.out().flush();
+  }
   const TimePoint start_time = SystemClock::instance().now();
   logInfo("daemon.start",
           {{"sweep_interval_s", std::to_string(interval.count())},
+           {"admin", admin ? admin->address() : "none"},
            {"next_bill", beijingIso(bill.plan(bill_mch_ids.front(), start_time).at)}});
 
   while (!stop.load()) {
@@ -76,10 +116,14 @@ int runDaemon(CommandContext& ctx) {
         db = std::move(*opened);
       } else {
         logError("daemon.run_failed", {{"error", opened.status().message()}});
+        recordRunEnd("sweep", kExitFailed, secondsSince(started), SystemClock::instance().now());
+        last_sweep_ok = false;
       }
     }
     if (db) {
       const int code = runOneSweep(*config, *db, options, stop, ctx.out());
+      recordRunEnd("sweep", code, secondsSince(started), SystemClock::instance().now());
+      last_sweep_ok = runSucceeded(code);
       if (code == kExitOk || code == kExitHighDiscrepancies) {
         logInfo("daemon.sweep_done", {{"exit", std::to_string(code)}});
       } else {

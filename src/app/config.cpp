@@ -63,6 +63,15 @@ Result<std::vector<std::chrono::seconds>> parseDurationList(const std::string& t
 
 namespace {
 
+// Empty (not set) or HOST:PORT with a port number.
+bool isHostPort(const std::string& addr) {
+  if (addr.empty()) return true;
+  const auto colon = addr.rfind(':');
+  const std::string port = colon == std::string::npos ? "" : addr.substr(colon + 1);
+  return colon != std::string::npos && !port.empty() && port.size() <= 5 &&
+         port.find_first_not_of("0123456789") == std::string::npos && std::stoi(port) <= 65535;
+}
+
 // Reads one INI file into sections, reporting every problem with file, section and key.
 class Loader {
  public:
@@ -346,8 +355,8 @@ Result<Config> Loader::load(std::istream& ini_text) {
       k[key] = ini->getRawString(name + "." + key);
     }
   }
-  static const std::set<std::string> kSections = {"db",     "wechat", "policy", "schedule", "notify",
-                                                  "bill",   "reports", "log",   "sim"};
+  static const std::set<std::string> kSections = {"db",   "wechat",  "policy", "schedule", "notify",
+                                                  "bill", "reports", "log",    "sim",      "daemon"};
   for (const auto& [name, keys] : sections) {
     if (!kSections.count(name)) return Status::invalidArgument(path_ + ": unknown section [" + name + "]");
   }
@@ -517,13 +526,7 @@ Result<Config> Loader::load(std::istream& ini_text) {
       return fail("notify", "keys 'tls_cert_file' and 'tls_key_file' go together (HTTPS needs both)");
     }
     for (const std::string* addr : {&c.notify.listen, &c.notify.admin_listen}) {
-      if (addr->empty()) continue;
-      const auto colon = addr->rfind(':');
-      const std::string port = colon == std::string::npos ? "" : addr->substr(colon + 1);
-      if (colon == std::string::npos || port.empty() || port.size() > 5 ||
-          port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535) {
-        return fail("notify", "'" + *addr + "' is not HOST:PORT");
-      }
+      if (!isHostPort(*addr)) return fail("notify", "'" + *addr + "' is not HOST:PORT");
     }
     if (k.count("trusted_proxies")) {
       for (const auto& cidr : splitList(k.at("trusted_proxies"))) {
@@ -538,6 +541,15 @@ Result<Config> Loader::load(std::istream& ini_text) {
         }
         c.notify.trusted_proxies.push_back(cidr);
       }
+    }
+  }
+  // [daemon]
+  {
+    const Keys& k = section("daemon");
+    if (auto s = checkKnown("daemon", k, {"admin_listen"}); !s.isOk()) return s;
+    c.daemon_admin_listen = stringValue(k, "admin_listen", "");
+    if (!isHostPort(c.daemon_admin_listen)) {
+      return fail("daemon", "key 'admin_listen': '" + c.daemon_admin_listen + "' is not HOST:PORT");
     }
   }
   // [bill], [reports], [log]

@@ -82,6 +82,7 @@ struct Config {
   PolicyConfig policy;
   ScheduleConfig schedule;
   NotifyConfig notify;
+  std::string daemon_admin_listen;  // [daemon] admin_listen: GET /metrics, /healthz (empty: none)
   std::string bill_archive_dir = "var/bills";
   std::string reports_dir;  // required for bill/rerun/report
   std::string log_level = "information";

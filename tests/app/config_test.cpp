@@ -80,6 +80,10 @@ TEST_CASE("a minimal config loads with DESIGN.md's defaults", "[config]") {
   CHECK(c->notify.max_body_bytes == 65536);
   CHECK(c->notify.max_bad_per_minute == 60);
   CHECK(c->notify.admin_listen == "127.0.0.1:9181");
+  CHECK(c->daemon_admin_listen.empty());  // no daemon listener unless configured
+  auto d = load(dir, kBase + "[daemon]\nadmin_listen = 127.0.0.1:9182\n");
+  REQUIRE(d.isOk());
+  CHECK(d->daemon_admin_listen == "127.0.0.1:9182");
   CHECK(c->bill_archive_dir == "var/bills");
   CHECK(c->log_level == "information");
 }
@@ -131,6 +135,8 @@ TEST_CASE("config errors name the section and key", "[config]") {
        "empty merchant name"},
       {kBase + "a..b = 1\n", "unknown section [merchant.shopB.a]", "doubled dot: a subtree"},
       {kBase + "[notify]\nlisten = 8080\n", "[notify] '8080' is not HOST:PORT", "listen"},
+      {kBase + "[daemon]\nadmin_listen = 9182\n", "[daemon] key 'admin_listen'", "daemon admin"},
+      {kBase + "[daemon]\nlisten = 127.0.0.1:1\n", "[daemon]", "unknown daemon key"},
       {kBase + "[notify]\ntrusted_proxies = 10.0.0.0/8, nonsense\n", "key 'trusted_proxies'",
        "cidr"},
       {kBase + "[notify]\nconfirm = off\n", "[notify] key 'confirm'", "confirm switch"},

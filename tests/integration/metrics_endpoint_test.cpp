@@ -1,11 +1,16 @@
-// GET /metrics of notify-server on [notify] admin_listen (README "Metrics"): valid Prometheus
-// text (tests/support/prom_text_validator.h: what promtool checks) that counts what it did.
+// GET /metrics of the long-running processes (README "Metrics"): notify-server on [notify]
+// admin_listen and the daemon on [daemon] admin_listen answer valid Prometheus text
+// (tests/support/prom_text_validator.h: what promtool checks) that counts what they did.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <map>
+#include <thread>
 
 #include "integration/notify_fixture.h"
+#include "support/background_process.h"
 #include "support/prom_series.h"
+#include "support/sweep_env.h"
 
 using namespace wx;
 using namespace wx::test;
@@ -58,4 +63,59 @@ TEST_CASE_METHOD(
   // The confirmation's orderquery, from the shared WeChat call metrics.
   CHECK(m["wxrecon_wechat_calls_total{api=orderquery,result=ok,}"] >= 1);
   CHECK(m["wxrecon_wechat_call_duration_seconds_count{api=orderquery,}"] >= 1);
+}
+
+TEST_CASE("daemon GET /metrics on the daemon admin_listen key: its sweeps metrics, valid",
+          "[metrics][integration][daemon]") {
+  SweepEnvOptions o;
+  o.extra_ini = "\n[daemon]\nadmin_listen = 127.0.0.1:0\n";
+  // Its own merchants: its first loop bills yesterday, and the bill's GET_LOCK is server-wide.
+  o.mch_ids = {"19000301", "19000302"};
+  SweepEnv env(o);
+  TempDir dir;
+  env.order(0, "DMET1", 100, -600, 3600);
+  env.simPay(0, "DMET1");
+  BackgroundProcess daemon(WXRECON_BIN, {"daemon", "--config", env.iniPath()}, env.env(),
+                           dir.path());
+  daemon.start();
+  const std::string marker = "daemon: admin http://";
+  const std::string line = daemon.waitForLine(marker);
+  const std::string admin =
+      "http://" + line.substr(marker.size(), line.find(' ', marker.size()) - marker.size());
+  // Safety bound only: the daemon sweeps every second (sweep_interval_s = 1).
+  bool swept = false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!swept && std::chrono::steady_clock::now() < until) {
+    swept = scrape(admin)["wxrecon_runs_total{exit_code=0,run=sweep,}"] >= 2;
+    if (!swept) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  INFO(daemon.logText());
+  REQUIRE(swept);
+  auto m = scrape(admin);
+  CHECK(httpExchange(admin, "GET", "/healthz").status == 200);
+  CHECK(httpExchange(admin, "GET", "/other").status == 404);
+  CHECK(httpExchange(admin, "POST", "/metrics").status == 405);
+  CHECK(m["wxrecon_orders_examined_total{outcome=paid,}"] == 1);
+  CHECK(m["wxrecon_run_success{run=sweep,}"] == 1);
+  CHECK(m["wxrecon_last_success_timestamp_seconds{run=sweep,}"] > 0);
+  CHECK(m["wxrecon_wechat_calls_total{api=orderquery,result=ok,}"] >= 1);
+
+  // WeChat unreachable for an order that is due: the sweep fails (exit 1), /healthz says so.
+  env.order(0, "DMET2", 100, -600, 3600);
+  env.sim().stop();
+  env.makeAllDue();
+  bool failed = false;
+  const auto until_failed = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!failed && std::chrono::steady_clock::now() < until_failed) {
+    failed = scrape(admin)["wxrecon_runs_total{exit_code=1,run=sweep,}"] >= 1;
+    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(failed);
+  auto f = scrape(admin);
+  CHECK(f["wxrecon_run_success{run=sweep,}"] == 0);
+  // The last success is kept (a later one than the first scrape's, or that one).
+  CHECK(f["wxrecon_last_success_timestamp_seconds{run=sweep,}"] >=
+        m["wxrecon_last_success_timestamp_seconds{run=sweep,}"]);
+  CHECK(httpExchange(admin, "GET", "/healthz").status == 503);
+  CHECK(daemon.stop() == 0);
 }

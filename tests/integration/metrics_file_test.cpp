@@ -86,7 +86,7 @@ TEST_CASE("sweep --metrics-file: what the run did, valid, and a failed run keeps
   CHECK(env.count("SELECT COUNT(*) FROM recon_run WHERE kind = 'sweep'") == 1);
 }
 
-TEST_CASE("bill --metrics-file: the day's figures in fen, valid, beside the sweep's file",
+TEST_CASE("bill and rerun --metrics-file: the day's figures in fen, valid, beside the sweep's file",
           "[metrics][integration][bill]") {
   BillEnv env(5);
   TempDir dir;
@@ -122,8 +122,26 @@ TEST_CASE("bill --metrics-file: the day's figures in fen, valid, beside the swee
   CHECK_THAT(r.err, Contains("event=discrepancy.new kind=BILL_ONLY severity=HIGH"));
   CHECK_THAT(r.err, Contains("event=bill.done"));
 
+  // rerun of the same day (finished orders re-verified too): its own file, with its bill day's
+  // figures.
+  const std::string rerun_file = dir.path() + "/wxrecon-rerun.prom";
+  auto rr = env.wxrecon({"rerun", "--from", formatIsoDate(env.day), "--to",
+                         formatIsoDate(env.day), "--mch", mch, "--recheck-final", "--metrics-file",
+                         rerun_file});
+  INFO(rr.out << rr.err);
+  REQUIRE(rr.exit_code == 0);
+  auto rm = validSeries(readFile(rerun_file));
+  CHECK(rm["wxrecon_run_success{command=rerun,run=rerun,}"] == 1);
+  CHECK(rm["wxrecon_rerun_orders_total{command=rerun,}"] == 2);  // B1, B2 re-verified
+  CHECK(rm["wxrecon_wechat_calls_total{api=orderquery,command=rerun,result=ok,}"] == 2);
+  CHECK(rm["wxrecon_bill_orders{command=rerun,figure=matched,mch_id=" + mch + ",}"] == 2);
+  CHECK_THAT(rr.err, Contains("event=rerun.done"));
+
   // node_exporter's textfile collector reads every file of its directory and refuses a series
   // that two files both have: the command label keeps them apart.
   auto s = validSeries(readFile(sweep_file));
-  for (const auto& [series, value] : s) CHECK(m.count(series) == 0);
+  for (const auto& [series, value] : s) {
+    CHECK(m.count(series) == 0);
+    CHECK(rm.count(series) == 0);
+  }
 }
