@@ -16,6 +16,7 @@
 #include "common/hash.h"
 #include "common/metrics.h"
 #include "common/test_hooks.h"
+#include "service/run_metrics.h"
 #include "storage/database.h"
 #include "storage/group_commit.h"
 #include "storage/mysql_stores.h"
@@ -286,6 +287,7 @@ Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
   for (const ReceivedBody* b : bodies) shas.push_back(sha256Hex(b->raw_body));
   std::vector<ReceiveResult> results;
   if (bodies.empty()) return results;
+  std::vector<Finding> opened;  // discrepancies opened: counted and logged once committed
   // READ COMMITTED for this unit only: under REPEATABLE READ the locking reads below take gap
   // locks on payment_notification's indexes, and batches of other processes would deadlock on
   // each other's inserts. Copies for one order are serialised by its row lock instead; the
@@ -297,8 +299,9 @@ Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
                         TextSql sql(s);
                         sql.run("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
                         sql.run("START TRANSACTION");
+                        opened.clear();
                         try {
-                          receiveInTransaction(s, bodies, shas, results);
+                          receiveInTransaction(s, bodies, shas, results, opened);
                           // Its own COMMIT: the crash points Database::run has around one.
                           hooks::crashPoint("db.before_commit");
                           sql.run("COMMIT");
@@ -313,13 +316,15 @@ Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
                       },
                       {false, 6});
   if (!st.isOk()) return st;
+  for (const Finding& f : opened) noteNewDiscrepancy(f);
   return results;
 }
 
 void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
                                                   const std::vector<const ReceivedBody*>& bodies,
                                                   const std::vector<std::string>& shas,
-                                                  std::vector<ReceiveResult>& results) {
+                                                  std::vector<ReceiveResult>& results,
+                                                  std::vector<Finding>& opened) {
   const std::size_t n = bodies.size();
   results.assign(n, ReceiveResult{});
 
@@ -495,6 +500,9 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
   }
 
   // 8. Discrepancies of the rows this batch created or re-decided.
+  auto open = [&](Finding f) {
+    if (upsertFinding(s, f, run_id_)) opened.push_back(std::move(f));
+  };
   std::set<std::string> bad_signature_mchs;
   for (const auto& [key, row] : rows) {
     if (!row.created && !row.redecided) continue;
@@ -509,23 +517,18 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
                   run_id_);
     }
     if (row.verdict == NotificationVerdict::kUnknownOrder) {
-      upsertFinding(s,
-                    {DiscrepancyKind::kNotifyUnknownOrder, v.mch_id, cut(v.out_trade_no, 64),
-                     cut(v.transaction_id, 64), std::nullopt, "no such order",
-                     "notification total_fee=" + fenText(v.total_fee),
-                     "a verified notification names an order not in merchant_order "
-                     "(body_sha256=" + sha + ")"},
-                    run_id_);
+      open({DiscrepancyKind::kNotifyUnknownOrder, v.mch_id, cut(v.out_trade_no, 64),
+            cut(v.transaction_id, 64), std::nullopt, "no such order",
+            "notification total_fee=" + fenText(v.total_fee),
+            "a verified notification names an order not in merchant_order "
+            "(body_sha256=" + sha + ")"});
     } else if (row.verdict == NotificationVerdict::kAmountMismatch) {
       const Order* o = orderOf(row.first);
-      upsertFinding(s,
-                    {DiscrepancyKind::kAmountMismatch, v.mch_id, v.out_trade_no,
-                     cut(v.transaction_id, 64), std::nullopt,
-                     std::to_string(o != nullptr ? o->total_fee : 0) + " fen",
-                     "notification " + fenText(v.total_fee),
-                     "a verified notification says paid with a different amount "
-                     "(body_sha256=" + sha + ")"},
-                    run_id_);
+      open({DiscrepancyKind::kAmountMismatch, v.mch_id, v.out_trade_no, cut(v.transaction_id, 64),
+            std::nullopt, std::to_string(o != nullptr ? o->total_fee : 0) + " fen",
+            "notification " + fenText(v.total_fee),
+            "a verified notification says paid with a different amount "
+            "(body_sha256=" + sha + ")"});
     } else if (row.verdict == NotificationVerdict::kBadSignature && b.configured_mch) {
       bad_signature_mchs.insert(v.mch_id);
     }
@@ -546,12 +549,10 @@ void MySqlNotificationStore::receiveInTransaction(Poco::Data::Session& s,
            "AND verdict = 'BAD_SIGNATURE' AND received_at >= ? AND received_at < ?",
           use(m), use(from), use(to), into(count), now;
       const std::string c = std::to_string(count.empty() ? 0 : count[0]);
-      upsertFinding(s,
-                    {DiscrepancyKind::kNotifyBadSignature, mch, "", "", day, "",
-                     c + " notifications failed verification",
-                     c + " notification bodies naming this merchant failed verification "
-                         "this Beijing day (stored raw in payment_notification)"},
-                    run_id_);
+      open({DiscrepancyKind::kNotifyBadSignature, mch, "", "", day, "",
+            c + " notifications failed verification",
+            c + " notification bodies naming this merchant failed verification "
+                "this Beijing day (stored raw in payment_notification)"});
     }
   }
 }

@@ -100,7 +100,7 @@ class MySqlNotificationStore final : public NotificationStore {
   struct Batcher;
   void receiveInTransaction(Poco::Data::Session& s, const std::vector<const ReceivedBody*>& bodies,
                             const std::vector<std::string>& shas,
-                            std::vector<ReceiveResult>& results);
+                            std::vector<ReceiveResult>& results, std::vector<Finding>& opened);
 
   Database& db_;
   std::int64_t run_id_;

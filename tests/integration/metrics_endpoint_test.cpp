@@ -65,6 +65,49 @@ TEST_CASE_METHOD(
   CHECK(m["wxrecon_wechat_call_duration_seconds_count{api=orderquery,}"] >= 1);
 }
 
+TEST_CASE_METHOD(
+    NotifyServerEnv,
+    "notify-server GET /metrics: the discrepancies its notifications opened, as in the table",
+    "[metrics][integration][notify-server]") {
+  // NOTIFY_UNKNOWN_ORDER: paid at WeChat, not in merchant_order; its copy opens nothing more.
+  sim.controlJson("POST", "/sim/orders",
+                  R"({"mch_id":"10000100","appid":"wx2421b1c4370ec43b","out_trade_no":"NDIS0001",)"
+                  R"("total_fee":200})");
+  sim.controlJson("POST", "/sim/orders/NDIS0001/pay", R"({"notify":"lose"})");
+  const std::string unknown = server.body("NDIS0001");
+  CHECK(server.post(unknown).body == notifyAckSuccess());
+  CHECK(server.post(unknown).body == notifyAckSuccess());
+  // AMOUNT_MISMATCH: paid 299 for a 300 order (the confirmation's orderquery finds it again:
+  // the open row is updated, not opened twice).
+  createOrder(sim, s, "10000200", "wxother00000000001", "NDIS0002", 300, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/NDIS0002/pay", R"({"notify":"lose","paid_fee":299})");
+  CHECK(server.post(server.body("NDIS0002")).body == notifyAckSuccess());
+  REQUIRE(waitForCount(s, "SELECT COUNT(*) FROM merchant_order WHERE state = 'REVIEW'", 1) == 1);
+  // NOTIFY_BAD_SIGNATURE: two bodies signed with a wrong key, one row for the merchant's day.
+  createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", "NDIS0003", 400, server.notifyUrl());
+  sim.controlJson("POST", "/sim/orders/NDIS0003/pay", R"({"notify":"lose"})");
+  for (const char* nonce : {"BAD1", "BAD2"}) {
+    CHECK(server.post(server.body("NDIS0003", {{"nonce_str", nonce}},
+                                  "ffffffffffffffffffffffffffffffff"))
+              .body != notifyAckSuccess());
+  }
+
+  auto m = scrape(server.admin());
+  const std::pair<const char*, const char*> kinds[] = {{"NOTIFY_UNKNOWN_ORDER", "MEDIUM"},
+                                                        {"AMOUNT_MISMATCH", "HIGH"},
+                                                        {"NOTIFY_BAD_SIGNATURE", "HIGH"}};
+  for (const auto& [kind, severity] : kinds) {
+    INFO(kind);
+    CHECK(queryCount(s, std::string("SELECT COUNT(*) FROM discrepancy WHERE kind = '") + kind +
+                            "' AND status = 'OPEN'") == 1);
+    CHECK(m[std::string("wxrecon_discrepancies_new_total{kind=") + kind +
+            ",severity=" + severity + ",}"] == 1);
+  }
+  CHECK_THAT(server.logText(), Catch::Contains("event=discrepancy.new kind=NOTIFY_UNKNOWN_ORDER "
+                                               "severity=MEDIUM mch_id=10000100 "
+                                               "out_trade_no=NDIS0001"));
+}
+
 TEST_CASE("daemon GET /metrics on the daemon admin_listen key: its sweeps metrics, valid",
           "[metrics][integration][daemon]") {
   SweepEnvOptions o;
