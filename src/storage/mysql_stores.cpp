@@ -167,7 +167,12 @@ void fenceAndUpdate(Poco::Data::Session& s, const std::vector<OrderStore::ApplyI
              " AND lease_generation = " + std::to_string(o.lease_generation) + ")";
     pass_ids += (pass_ids.empty() ? "" : ",") + std::to_string(o.id);
   }
-  std::string sql = "UPDATE merchant_order SET state = CASE id" + when_state + " END";
+  // FORCE INDEX: on a small table MariaDB plans this UPDATE (its long OR of fences) as a full
+  // index scan, and in REPEATABLE READ that locks every row of the table until COMMIT, hiding
+  // them all from concurrent claims (EXPLAIN on 200 orders: type=index, rows 200; with the
+  // hint: range, 64). The same for the claims' lease UPDATEs below.
+  std::string sql =
+      "UPDATE merchant_order FORCE INDEX (PRIMARY) SET state = CASE id" + when_state + " END";
   if (!when_txn.empty()) {
     sql += ", transaction_id = COALESCE(transaction_id, CASE id" + when_txn + " END)";
   }
@@ -315,7 +320,8 @@ Status MySqlOrderStore::claimDueOnce(const ClaimRequest& r, const std::string& m
     }
     std::string owner = r.owner;
     int lease = r.lease_s;
-    s << "UPDATE merchant_order SET lease_owner = ?, lease_until = NOW(3) + INTERVAL ? SECOND, "
+    s << "UPDATE merchant_order FORCE INDEX (PRIMARY) SET lease_owner = ?, "
+         "lease_until = NOW(3) + INTERVAL ? SECOND, "
          "lease_generation = lease_generation + 1 WHERE id IN (" + idList(ids) + ")",
         use(owner), use(lease), now;
     out = readOrders(s, "id IN (" + idList(ids) + ")");
@@ -358,7 +364,8 @@ Result<std::vector<Order>> MySqlOrderStore::claimByIds(const std::vector<std::in
     if (got.empty()) return;
     std::string lease_owner = owner;
     int lease = lease_s;
-    s << "UPDATE merchant_order SET lease_owner = ?, lease_until = NOW(3) + INTERVAL ? SECOND, "
+    s << "UPDATE merchant_order FORCE INDEX (PRIMARY) SET lease_owner = ?, "
+         "lease_until = NOW(3) + INTERVAL ? SECOND, "
          "lease_generation = lease_generation + 1 WHERE id IN (" + idList(got) + ")",
         use(lease_owner), use(lease), now;
     out = readOrders(s, "id IN (" + idList(got) + ")");
