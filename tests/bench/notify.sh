@@ -15,7 +15,7 @@
 # Prints "<name> <value> <unit>" lines; figures are measured, never asserted. Everything (load
 #   generator, server, MariaDB) shares this machine's cores.
 # Environment: WXRECON_BENCH_NOTIFY_SECONDS / _SLOW_SECONDS (load durations); each load gets
-#   its own orders, duration x WXRECON_BENCH_NOTIFY_RATE_CAP (12,000/s) of them.
+#   its own orders, duration x WXRECON_BENCH_NOTIFY_RATE_CAP (9,000/s) of them.
 #   WXRECON_BENCH_NOTIFY_AB="BINARY_A BINARY_B": an A/B comparison instead of the full run — the
 #   confirmation-off load only, WXRECON_BENCH_NOTIFY_ROUNDS (3) rounds ordered A B, B A, A B...
 #   on the same orders (payment_notification emptied before each load, so every load starts
@@ -26,7 +26,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(dirname "$(dirname "$bin")")
 seconds=${WXRECON_BENCH_NOTIFY_SECONDS:-20}
 slow_seconds=${WXRECON_BENCH_NOTIFY_SLOW_SECONDS:-15}
-rate_cap=${WXRECON_BENCH_NOTIFY_RATE_CAP:-12000}
+rate_cap=${WXRECON_BENCH_NOTIFY_RATE_CAP:-9000}
 ab=${WXRECON_BENCH_NOTIFY_AB:-}
 rounds=${WXRECON_BENCH_NOTIFY_ROUNDS:-3}
 # Orders for each load: more than it can acknowledge (the first run of this ran out at ~120k).
