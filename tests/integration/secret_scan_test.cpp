@@ -463,13 +463,15 @@ TEST_CASE("T15's scan finds a key planted in each place it searches", "[secrets]
   std::string fragment = "<detail>" + key.substr(7, 12) + "</detail>";
   db.session() << "INSERT INTO planted VALUES (?)", use(fragment), now;
   // Lives until its sampler has read its cmdline (a fixed 0.3 s could pass unsampled on a
-  // loaded machine), then stopped.
-  RecordedProcess argv_plant("/bin/sleep", {"30", "x" + key.substr(20, 12)}, {},
+  // loaded machine), then stopped. The planted argument is the shell's $0, which it ignores;
+  // given to sleep, it made sleep exit at once ("invalid time interval"), and the sampler saw
+  // the cmdline only when it was lucky. Two commands, so the shell does not exec sleep.
+  RecordedProcess argv_plant("/bin/sh", {"-c", "sleep 30; :", "x" + key.substr(20, 12)}, {},
                              dir.path() + "/sleep.out", dir.path() + "/sleep.err");
   for (int i = 0; i < 2000; ++i) {
     const auto seen = argv_plant.cmdlines();
     if (std::any_of(seen.begin(), seen.end(),
-                    [](const std::string& c) { return c.rfind("/bin/sleep ", 0) == 0; })) {
+                    [](const std::string& c) { return c.rfind("/bin/sh -c ", 0) == 0; })) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
