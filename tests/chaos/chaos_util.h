@@ -1,5 +1,5 @@
-// Small helpers the chaos tests share: sizes from the environment, the per-test tally that
-// tests/chaos/run.sh prints, wxrecon in the background, kill -9, local states.
+// Small helpers the chaos tests share: wxrecon in the background, kill -9, local states, mixed
+// orders; with the per-test tally (support/chaos_tally.h) and sizes (support/test_size.h).
 #pragma once
 
 #include <Poco/Process.h>
@@ -8,9 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
