@@ -465,8 +465,10 @@ TEST_CASE("T15's scan finds a key planted in each place it searches", "[secrets]
   // Lives until its sampler has read its cmdline (a fixed 0.3 s could pass unsampled on a
   // loaded machine), then stopped. The planted argument is the shell's $0, which it ignores;
   // given to sleep, it made sleep exit at once ("invalid time interval"), and the sampler saw
-  // the cmdline only when it was lucky. Two commands, so the shell does not exec sleep.
-  RecordedProcess argv_plant("/bin/sh", {"-c", "sleep 30; :", "x" + key.substr(20, 12)}, {},
+  // the cmdline only when it was lucky. A loop, so the shell does not exec sleep and the sleep
+  // its SIGKILL orphans ends within a second.
+  RecordedProcess argv_plant("/bin/sh",
+                             {"-c", "while :; do sleep 1; done", "x" + key.substr(20, 12)}, {},
                              dir.path() + "/sleep.out", dir.path() + "/sleep.err");
   for (int i = 0; i < 2000; ++i) {
     const auto seen = argv_plant.cmdlines();
