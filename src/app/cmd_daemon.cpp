@@ -13,14 +13,17 @@
 // beside one of this daemon's sweeps.
 //
 // [daemon] admin_listen (none by default): GET /metrics (service/run_metrics.h: each sweep and
-// bill attempt is a run) and GET /healthz (200 while the last sweep did its work, else 503) on
-// net/admin_server.h's listener; "daemon: admin http://HOST:PORT" on stdout once it listens.
+// bill attempt is a run) and GET /healthz (200 while the last sweep did its work, else 503 with
+// the reason: "no sweep finished yet" until the first one has, so a readiness probe never sees a
+// daemon that has not swept as healthy, then "last sweep failed") on net/admin_server.h's
+// listener; "daemon: admin http://HOST:PORT" on stdout once it listens.
 #include <Poco/Exception.h>
 
 #include <atomic>
 #include <chrono>
 #include <memory>
 #include <ostream>
+#include <string>
 #include <thread>
 
 #include "app/bill_runner.h"
@@ -37,6 +40,22 @@
 namespace wx {
 
 namespace {
+
+// What GET /healthz reports: the outcome of the last sweep, none until the first has finished.
+enum class SweepHealth { kNoneFinished, kOk, kFailed };
+
+// AdminHandlers::unhealthy_reason: empty when healthy.
+std::string unhealthyReason(SweepHealth health) {
+  switch (health) {
+    case SweepHealth::kNoneFinished:
+      return "no sweep finished yet";
+    case SweepHealth::kFailed:
+      return "last sweep failed";
+    case SweepHealth::kOk:
+      break;
+  }
+  return "";
+}
 
 double secondsSince(std::chrono::steady_clock::time_point started) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -82,14 +101,15 @@ int runDaemon(CommandContext& ctx) {
     return code;
   };
   DaemonBillJob bill(bill_mch_ids, bill_policy, run_bill);
-  // GET /metrics and /healthz ([daemon] admin_listen): healthy while the last sweep did its work.
+  // GET /metrics and /healthz ([daemon] admin_listen): healthy once a sweep has finished and while
+  // the last one did its work.
   registerRunMetrics();
-  std::atomic<bool> last_sweep_ok{true};
+  std::atomic<SweepHealth> sweep_health{SweepHealth::kNoneFinished};
   std::unique_ptr<AdminServer> admin;
   if (!config->daemon_admin_listen.empty()) {
     admin = std::make_unique<AdminServer>(
         config->daemon_admin_listen,
-        AdminHandlers{[&last_sweep_ok] { return last_sweep_ok.load(); },
+        AdminHandlers{[&sweep_health] { return unhealthyReason(sweep_health.load()); },
                       [] { return MetricsRegistry::process().render(); }});
     try {
       admin->start();
@@ -117,13 +137,13 @@ int runDaemon(CommandContext& ctx) {
       } else {
         logError("daemon.run_failed", {{"error", opened.status().message()}});
         recordRunEnd("sweep", kExitFailed, secondsSince(started), SystemClock::instance().now());
-        last_sweep_ok = false;
+        sweep_health = SweepHealth::kFailed;
       }
     }
     if (db) {
       const int code = runOneSweep(*config, *db, options, stop, ctx.out());
       recordRunEnd("sweep", code, secondsSince(started), SystemClock::instance().now());
-      last_sweep_ok = runSucceeded(code);
+      sweep_health = runSucceeded(code) ? SweepHealth::kOk : SweepHealth::kFailed;
       if (code == kExitOk || code == kExitHighDiscrepancies) {
         logInfo("daemon.sweep_done", {{"exit", std::to_string(code)}});
       } else {

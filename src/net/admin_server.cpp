@@ -29,9 +29,10 @@ class AdminHandler : public Poco::Net::HTTPRequestHandler {
       resp.set("Allow", "GET");
       resp.send() << "GET only\n";
     } else if (path == "/healthz") {
-      const bool ok = handlers_.healthy ? handlers_.healthy() : true;
-      resp.setStatus(ok ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
-      resp.send() << (ok ? "ok\n" : "unhealthy\n");
+      const std::string reason = handlers_.unhealthy_reason ? handlers_.unhealthy_reason() : "";
+      resp.setStatus(reason.empty() ? HTTPResponse::HTTP_OK
+                                    : HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
+      resp.send() << (reason.empty() ? "ok" : reason) << "\n";
     } else if (path == "/metrics" && handlers_.metrics) {
       const std::string text = handlers_.metrics();
       resp.setContentType("text/plain; version=0.0.4");

@@ -18,8 +18,9 @@ class HTTPServer;
 namespace wx {
 
 struct AdminHandlers {
-  // 200 "ok" when true, else 503 (e.g. the database answers).
-  std::function<bool()> healthy;
+  // GET /healthz: empty when healthy (200 "ok"), else why not, answered 503 with that line as
+  // the body (e.g. "no sweep finished yet"). Unset: always healthy.
+  std::function<std::string()> unhealthy_reason;
   // The Prometheus text (format 0.0.4).
   std::function<std::string()> metrics;
 };

@@ -159,6 +159,52 @@ TEST_CASE("daemon GET /metrics on the daemon admin_listen key: its sweeps metric
   // The last success is kept (a later one than the first scrape's, or that one).
   CHECK(f["wxrecon_last_success_timestamp_seconds{run=sweep,}"] >=
         m["wxrecon_last_success_timestamp_seconds{run=sweep,}"]);
-  CHECK(httpExchange(admin, "GET", "/healthz").status == 503);
+  auto health = httpExchange(admin, "GET", "/healthz");
+  CHECK(health.status == 503);
+  CHECK(health.body == "last sweep failed\n");
+  CHECK(daemon.stop() == 0);
+}
+
+TEST_CASE("daemon GET /healthz: 503 until its first sweep has finished",
+          "[metrics][integration][daemon]") {
+  SweepEnvOptions o;
+  o.extra_ini = "\n[daemon]\nadmin_listen = 127.0.0.1:0\n";
+  o.mch_ids = {"19000401", "19000402"};  // its first loop bills yesterday (server-wide GET_LOCK)
+  SweepEnv env(o);
+  TempDir dir;
+  env.order(0, "DHLZ1", 100, -600, 3600);
+  // The first sweep cannot finish while this session holds merchant_order: it waits on the lock.
+  auto locker = env.db().session();
+  locker << "LOCK TABLES merchant_order WRITE", Poco::Data::Keywords::now;
+  BackgroundProcess daemon(WXRECON_BIN, {"daemon", "--config", env.iniPath()}, env.env(),
+                           dir.path());
+  daemon.start();
+  const std::string marker = "daemon: admin http://";
+  const std::string line = daemon.waitForLine(marker);
+  const std::string admin =
+      "http://" + line.substr(marker.size(), line.find(' ', marker.size()) - marker.size());
+  auto s = env.db().session();
+  INFO(daemon.logText());
+  // The sweep has started and is blocked (safety bound only).
+  REQUIRE(waitForCount(s,
+                       "SELECT COUNT(*) > 0 FROM information_schema.processlist WHERE db = '" +
+                           env.db().name() + "' AND state LIKE 'Waiting for table metadata lock'",
+                       1) == 1);
+  auto before = httpExchange(admin, "GET", "/healthz");
+  CHECK(before.status == 503);
+  CHECK(before.body == "no sweep finished yet\n");
+  CHECK(scrape(admin)["wxrecon_runs_total{exit_code=0,run=sweep,}"] == 0);
+
+  locker << "UNLOCK TABLES", Poco::Data::Keywords::now;
+  bool swept = false;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!swept && std::chrono::steady_clock::now() < until) {
+    swept = scrape(admin)["wxrecon_runs_total{exit_code=0,run=sweep,}"] >= 1;
+    if (!swept) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE(swept);
+  auto after = httpExchange(admin, "GET", "/healthz");
+  CHECK(after.status == 200);
+  CHECK(after.body == "ok\n");
   CHECK(daemon.stop() == 0);
 }
