@@ -23,6 +23,14 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// A token (RFC 9110 5.6.2): a method or a header name.
+bool isToken(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
 bool headerSafe(std::string_view s) {
   return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
@@ -77,13 +85,13 @@ bool formatRequestHead(std::string& out, std::string_view method, std::string_vi
   return true;
 }
 
-HttpResponseParser::Event HttpResponseParser::fail(std::string why) {
+HttpMessageParser::Event HttpMessageParser::fail(std::string why) {
   state_ = State::kError;
   error_ = std::move(why);
   return Event::kError;
 }
 
-HttpResponseParser::Line HttpResponseParser::takeLine(std::string_view& input, std::size_t cap) {
+HttpMessageParser::Line HttpMessageParser::takeLine(std::string_view& input, std::size_t cap) {
   const std::size_t lf = input.find('\n');
   const std::size_t n = lf == std::string_view::npos ? input.size() : lf + 1;
   line_.append(input.data(), n);
@@ -93,7 +101,65 @@ HttpResponseParser::Line HttpResponseParser::takeLine(std::string_view& input, s
   return lf == std::string_view::npos ? Line::kMore : Line::kComplete;
 }
 
-HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
+void HttpMessageParser::reset() {
+  state_ = State::kHead;
+  framing_ = Framing::kNone;
+  head_.clear();
+  line_.clear();
+  error_.clear();
+  content_type_.clear();
+  method_.clear();
+  target_.clear();
+  forwarded_for_.clear();
+  expect_continue_ = false;
+  status_ = 0;
+  keep_alive_ = false;
+  received_any_ = false;
+  content_length_ = -1;
+  remaining_ = 0;
+  body_seen_ = 0;
+}
+
+HttpMessageParser::Event HttpMessageParser::headTooLarge() {
+  return fail(kind_ == Kind::kResponse ? "response head over the size cap"
+                                       : "request head over the size cap");
+}
+
+bool HttpMessageParser::parseStartLine(std::string_view line) {
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (kind_ == Kind::kResponse) {
+    // "HTTP/1.x NNN[ reason]"
+    if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') ||
+        line[8] != ' ' || !std::all_of(line.begin() + 9, line.begin() + 12, digit) ||
+        (line.size() > 12 && line[12] != ' ')) {
+      return false;
+    }
+    status_ = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+    keep_alive_ = line[7] == '1';
+    // RFC 9110 15: every valid status code is within 100..599 (a "099" came from the fuzzer).
+    return status_ >= 100 && status_ <= 599;
+  }
+  // "METHOD SP request-target SP HTTP/1.x" (RFC 9112 3): exactly two single spaces.
+  const std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || sp1 == 0) return false;
+  const std::size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return false;
+  const std::string_view method = line.substr(0, sp1);
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = line.substr(sp2 + 1);
+  if (!isToken(method)) return false;
+  // Visible ASCII only: no control characters, no spaces, nothing above 0x7E.
+  if (!std::all_of(target.begin(), target.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    return false;
+  }
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return false;
+  method_.assign(method);
+  target_.assign(target);
+  keep_alive_ = version[7] == '1';
+  return true;
+}
+
+HttpMessageParser::Event HttpMessageParser::parseHead(std::string_view head) {
   std::string_view rest = head;
   auto nextLine = [&rest] {
     const std::size_t lf = rest.find('\n');
@@ -102,22 +168,12 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     return line;
   };
-  const std::string_view status_line = nextLine();
-  // "HTTP/1.x NNN[ reason]"
-  if (status_line.size() < 12 || status_line.substr(0, 7) != "HTTP/1." ||
-      (status_line[7] != '0' && status_line[7] != '1') || status_line[8] != ' ' ||
-      !std::all_of(status_line.begin() + 9, status_line.begin() + 12,
-                   [](char c) { return c >= '0' && c <= '9'; }) ||
-      (status_line.size() > 12 && status_line[12] != ' ')) {
-    return fail("bad status line");
+  if (!parseStartLine(nextLine())) {
+    return fail(kind_ == Kind::kResponse ? "bad status line" : "bad request line");
   }
-  status_ = (status_line[9] - '0') * 100 + (status_line[10] - '0') * 10 + (status_line[11] - '0');
-  // RFC 9110 15: every valid status code is within 100..599 (a "099" came from the fuzzer).
-  if (status_ < 100 || status_ > 599) return fail("bad status line");
-  keep_alive_ = status_line[7] == '1';
   bool chunked = false, other_coding = false, close = false, keep_alive_token = false;
+  bool has_transfer_encoding = false;
   content_length_ = -1;
-  content_type_.clear();
   for (;;) {
     const std::string_view line = nextLine();
     if (line.empty()) break;
@@ -125,6 +181,8 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) return fail("header line without a name");
     const std::string_view name = line.substr(0, colon);
+    // "Content-Length : 5" is a smuggling vector a request must not get through (RFC 9112 5.1).
+    if (kind_ == Kind::kRequest && !isToken(name)) return fail("bad header name");
     const std::string_view value = trim(line.substr(colon + 1));
     if (iequals(name, "Content-Length")) {
       if (value.empty() || value.size() > 18 ||
@@ -135,6 +193,7 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
       if (content_length_ >= 0 && content_length_ != n) return fail("conflicting Content-Length");
       content_length_ = n;
     } else if (iequals(name, "Transfer-Encoding")) {
+      has_transfer_encoding = true;
       forEachToken(value, [&](std::string_view t) {
         if (t.empty()) return;
         chunked = iequals(t, "chunked");  // only a final "chunked" frames the body
@@ -145,14 +204,34 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
         if (iequals(t, "close")) close = true;
         if (iequals(t, "keep-alive")) keep_alive_token = true;
       });
-    } else if (iequals(name, "Content-Type")) {
-      content_type_.assign(value);
+    } else if (kind_ == Kind::kResponse) {
+      if (iequals(name, "Content-Type")) content_type_.assign(value);
+    } else if (iequals(name, "X-Forwarded-For")) {
+      if (!forwarded_for_.empty()) forwarded_for_.append(", ");
+      forwarded_for_.append(value);
+    } else if (iequals(name, "Expect")) {
+      expect_continue_ = iequals(value, "100-continue");
     }
   }
   if (close) {
     keep_alive_ = false;
   } else if (keep_alive_token) {
     keep_alive_ = true;
+  }
+  if (kind_ == Kind::kRequest) {
+    if (has_transfer_encoding) {
+      if (content_length_ >= 0) return fail("both Transfer-Encoding and Content-Length");
+      if (!chunked || other_coding) return fail("unsupported Transfer-Encoding");
+      content_length_ = -1;
+      framing_ = Framing::kChunked;
+      state_ = State::kChunkSize;
+    } else {
+      if (content_length_ < 0) content_length_ = 0;  // no body
+      framing_ = Framing::kLength;
+      remaining_ = static_cast<std::uint64_t>(content_length_);
+      state_ = State::kBody;
+    }
+    return Event::kHead;
   }
   if (status_ >= 100 && status_ < 200) {
     if (status_ == 101) return fail("unexpected 101 Switching Protocols");
@@ -177,7 +256,7 @@ HttpResponseParser::Event HttpResponseParser::parseHead(std::string_view head) {
   return Event::kHead;
 }
 
-HttpResponseParser::Event HttpResponseParser::next(std::string_view& input, std::string_view& body) {
+HttpMessageParser::Event HttpMessageParser::next(std::string_view& input, std::string_view& body) {
   for (;;) {
     switch (state_) {
       case State::kHead: {
@@ -187,7 +266,7 @@ HttpResponseParser::Event HttpResponseParser::next(std::string_view& input, std:
           // Usually the whole head is in one read: parse it where it is, without a copy.
           const std::size_t end = headEnd(input, 0);
           if (end != std::string_view::npos) {
-            if (end > max_head_bytes_) return fail("response head over the size cap");
+            if (end > max_head_bytes_) return headTooLarge();
             const std::string_view head = input.substr(0, end);
             input.remove_prefix(end);
             const Event e = parseHead(head);
@@ -201,10 +280,10 @@ HttpResponseParser::Event HttpResponseParser::next(std::string_view& input, std:
         const std::size_t end = headEnd(head_, old >= 2 ? old - 2 : 0);
         if (end == std::string::npos) {
           input.remove_prefix(input.size());
-          if (head_.size() > max_head_bytes_) return fail("response head over the size cap");
+          if (head_.size() > max_head_bytes_) return headTooLarge();
           return Event::kNeedMore;
         }
-        if (end > max_head_bytes_) return fail("response head over the size cap");
+        if (end > max_head_bytes_) return headTooLarge();
         input.remove_prefix(end - old);
         head_.resize(end);
         const std::string head = std::move(head_);
@@ -294,13 +373,17 @@ HttpResponseParser::Event HttpResponseParser::next(std::string_view& input, std:
   }
 }
 
-HttpResponseParser::Event HttpResponseParser::eof() {
+HttpMessageParser::Event HttpMessageParser::eof() {
   switch (state_) {
     case State::kDone:
       return Event::kDone;
     case State::kError:
       return Event::kError;
     case State::kHead:
+      if (kind_ == Kind::kRequest) {
+        return fail(received_any_ ? "connection closed inside the request head"
+                                  : "connection closed before any request byte");
+      }
       return fail(received_any_ ? "connection closed inside the response head"
                                 : "connection closed before any response byte");
     case State::kBody:

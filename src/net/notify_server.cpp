@@ -24,7 +24,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/test_hooks.h"
-#include "net/deadline_http_server.h"
+#include "net/http_wire_server.h"
 #include "service/notification_verifier.h"
 #include "service/notify_confirmer.h"
 #include "service/run_metrics.h"
@@ -184,8 +184,8 @@ struct NotifyServer::Impl {
   NotifyServerLimits limits;
   Metrics metrics;
   BadBodyLimiter limiter;
-  std::unique_ptr<Poco::ThreadPool> pool, admin_pool;
-  std::unique_ptr<DeadlineHttpServer> server;
+  std::unique_ptr<Poco::ThreadPool> admin_pool;
+  std::unique_ptr<HttpWireServer> server;
   std::unique_ptr<Poco::Net::HTTPServer> admin;
   std::string listen_address, admin_address;
 
@@ -193,35 +193,22 @@ struct NotifyServer::Impl {
        NotifyServerLimits l)
       : config(c), db(d), store(s), confirmer(n), limits(l), limiter(c.notify.max_bad_per_minute) {}
 
-  void answer(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const std::string& body,
-              bool close = false) {
-    resp.setStatus(status);
-    resp.setContentType("text/xml; charset=utf-8");
-    if (close) resp.setKeepAlive(false);
-    // Header and body in one buffer (send() << body wrote them with two socket writes). The
-    // buffer reaches the socket when the handler returns.
-    resp.sendBuffer(body.data(), body.size());
+  static void answer(HttpExchange& ex, int status, const std::string& body, bool close = false) {
+    ex.reply(status, "text/xml; charset=utf-8", body, close);
   }
-  // The same, on the wire before this returns (the ack_before_commit test switch only).
-  void answerNow(HTTPServerResponse& resp, const std::string& body) {
-    resp.setStatus(HTTPResponse::HTTP_OK);
-    resp.setContentType("text/xml; charset=utf-8");
-    resp.setContentLength(static_cast<std::streamsize>(body.size()));
-    resp.send() << body << std::flush;
-  }
-  void fail(HTTPServerResponse& resp, HTTPResponse::HTTPStatus status, const char* metric,
-            const std::string& reason, bool close = false) {
+  void fail(HttpExchange& ex, int status, const char* metric, const std::string& reason,
+            bool close = false) {
     metrics.fails.at(metric)->inc();
-    answer(resp, status, notifyFailAck(reason), close);
+    answer(ex, status, notifyFailAck(reason), close);
   }
 
-  std::string remoteAddr(HTTPServerRequest& req) const {
-    const std::string peer = req.clientAddress().host().toString();
-    if (config.notify.trusted_proxies.empty() || !req.has("X-Forwarded-For") ||
+  std::string remoteAddr(const HttpExchange& ex) const {
+    const std::string peer = ex.peer().host().toString();
+    const std::string& xff = ex.request().forwardedFor();
+    if (config.notify.trusted_proxies.empty() || xff.empty() ||
         !addressInCidrs(peer, config.notify.trusted_proxies)) {
       return peer;
     }
-    std::string xff = req.get("X-Forwarded-For");
     const auto comma = xff.rfind(',');
     std::string last = comma == std::string::npos ? xff : xff.substr(comma + 1);
     const auto b = last.find_first_not_of(" \t");
@@ -231,63 +218,38 @@ struct NotifyServer::Impl {
     return Poco::Net::IPAddress::tryParse(last, ip) ? ip.toString() : peer;
   }
 
-  // Reads the body: kOk, kTooLarge (read stopped at cap + 1), kTimeout, kBad.
-  enum class Read { kOk, kTooLarge, kTimeout, kBad };
-  Read readBody(HTTPServerRequest& req, std::string& body) {
-    const std::size_t cap = static_cast<std::size_t>(config.notify.max_body_bytes);
-    if (req.hasContentLength() && req.getContentLength64() > static_cast<Poco::Int64>(cap)) {
-      return Read::kTooLarge;
+  // The public listener's one route: POST notify.path.
+  void route(HttpExchange& ex) {
+    const HttpRequestParser& req = ex.request();
+    if (req.path() != config.notify.path) return ex.reply(404, "text/plain; charset=utf-8", "", true);
+    if (req.method() != "POST") {
+      return ex.reply(405, "text/plain; charset=utf-8", "", true, "Allow: POST\r\n");
     }
-    const auto deadline = SteadyClock::now() + std::chrono::milliseconds(limits.body_deadline_ms);
-    std::streambuf* sb = req.stream().rdbuf();
-    char buf[4096];
-    try {
-      for (;;) {
-        // Each refill is one socket read bounded by io_timeout_ms; the deadline bounds the sum.
-        const int c = sb->sgetc();
-        if (c == std::char_traits<char>::eof()) break;
-        const std::streamsize avail = std::max<std::streamsize>(1, sb->in_avail());
-        const std::size_t room = cap + 1 - body.size();
-        const std::streamsize n =
-            sb->sgetn(buf, std::min<std::streamsize>({avail, static_cast<std::streamsize>(room),
-                                                      static_cast<std::streamsize>(sizeof buf)}));
-        body.append(buf, static_cast<std::size_t>(n));
-        if (body.size() > cap) return Read::kTooLarge;
-        if (SteadyClock::now() > deadline) return Read::kTimeout;
-      }
-    } catch (const Poco::TimeoutException&) {
-      return Read::kTimeout;
-    } catch (const Poco::Exception&) {
-      return Read::kBad;
-    }
-    if (req.hasContentLength() &&
-        static_cast<Poco::Int64>(body.size()) != req.getContentLength64()) {
-      return Read::kBad;
-    }
-    return Read::kOk;
+    handleNotification(ex);
   }
 
-  void handleNotification(HTTPServerRequest& req, HTTPServerResponse& resp) {
+  void handleNotification(HttpExchange& ex) {
     const auto started = SteadyClock::now();
     std::string body;
-    const Read r = readBody(req, body);
+    using Read = HttpExchange::Read;
+    const Read r = ex.readBody(body, static_cast<std::size_t>(config.notify.max_body_bytes),
+                               started + std::chrono::milliseconds(limits.body_deadline_ms));
     if (r == Read::kTooLarge) {
-      return fail(resp, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", "body too large",
+      return fail(ex, HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", "body too large",
                   true);
     }
     if (r == Read::kTimeout) {
-      return fail(resp, HTTPResponse::HTTP_REQUEST_TIMEOUT, "timeout", "body too slow", true);
+      return fail(ex, HTTPResponse::HTTP_REQUEST_TIMEOUT, "timeout", "body too slow", true);
     }
     if (r == Read::kBad) {
-      return fail(resp, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "incomplete body", true);
+      return fail(ex, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "incomplete body", true);
     }
     if (body.empty()) {
-      // No bytes to store: WeChat never sends one, and a header cut off by the watchdog can
-      // reach here as a request without a body.
-      return fail(resp, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "empty body", true);
+      // No bytes to store: WeChat never sends one.
+      return fail(ex, HTTPResponse::HTTP_BAD_REQUEST, "bad_request", "empty body", true);
     }
     ReceivedBody rb;
-    rb.remote_addr = remoteAddr(req);
+    rb.remote_addr = remoteAddr(ex);
     rb.verified = verifyNotification(body, config.merchants,
                                      static_cast<std::size_t>(config.notify.max_body_bytes));
     rb.configured_mch = config.findMerchant(rb.verified.mch_id) != nullptr;
@@ -295,12 +257,12 @@ struct NotifyServer::Impl {
     if (unverified && !limiter.allow(rb.remote_addr)) {
       metrics.bad_dropped.inc();
       metrics.received[verdictIndex(rb.verified.verdict)]->inc();
-      return fail(resp, HTTPResponse::HTTP_OK, "rate_limited", "verification failed");
+      return fail(ex, HTTPResponse::HTTP_OK, "rate_limited", "verification failed");
     }
     rb.raw_body = std::move(body);
     if (hooks::broken(hooks::Break::kAckBeforeCommit) && rb.verified.sign_ok) {  // test build only
       // On the wire before the store: a crash now loses an acknowledged body.
-      answerNow(resp, notifySuccessAck());
+      answer(ex, HTTPResponse::HTTP_OK, notifySuccessAck());
       (void)store.receive(rb);
       return;
     }
@@ -309,7 +271,7 @@ struct NotifyServer::Impl {
       logError("notify.store_failed",
                {{"remote_addr", rb.remote_addr}, {"error", stored.status().message()}});
       metrics.observe(SteadyClock::now() - started);
-      return fail(resp, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "storage", "storage unavailable");
+      return fail(ex, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "storage", "storage unavailable");
     }
     const ReceiveResult& res = *stored;
     metrics.received[verdictIndex(res.verdict)]->inc();
@@ -327,12 +289,12 @@ struct NotifyServer::Impl {
     if (!isGenuineVerdict(res.verdict)) {
       metrics.observe(SteadyClock::now() - started);
       return fail(
-          resp, HTTPResponse::HTTP_OK, "not_genuine",
+          ex, HTTPResponse::HTTP_OK, "not_genuine",
           res.verdict == NotificationVerdict::kMalformed ? "malformed" : "verification failed");
     }
     // Committed: acknowledge (invariant 9), then queue the confirmation.
     hooks::crashPoint("notify.before_ack");
-    answer(resp, HTTPResponse::HTTP_OK, notifySuccessAck());
+    answer(ex, HTTPResponse::HTTP_OK, notifySuccessAck());
     metrics.acks.inc();
     metrics.observe(SteadyClock::now() - started);
     if (confirmer != nullptr && res.order && isUnfinished(res.order->state) &&
@@ -385,55 +347,26 @@ struct NotifyServer::Impl {
 
 namespace {
 
-class FnHandler : public Poco::Net::HTTPRequestHandler {
+class AdminHandler : public Poco::Net::HTTPRequestHandler {
  public:
-  using Fn = std::function<void(HTTPServerRequest&, HTTPServerResponse&)>;
-  explicit FnHandler(Fn fn) : fn_(std::move(fn)) {}
+  explicit AdminHandler(NotifyServer::Impl& impl) : impl_(impl) {}
   void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    // Headers are in: the header deadline no longer applies until the response is sent.
-    DeadlineHttpServer::markBusy();
-    fn_(req, resp);
-    DeadlineHttpServer::markIdle();
-  }
-
- private:
-  Fn fn_;
-};
-
-class NotifyFactory : public StoppableHandlerFactory {
- public:
-  NotifyFactory(NotifyServer::Impl& impl, bool admin) : impl_(impl), admin_(admin) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest& req) override {
-    NotifyServer::Impl& impl = impl_;
-    if (admin_) {
-      return new FnHandler(
-          [&impl](HTTPServerRequest& q, HTTPServerResponse& r) { impl.handleAdmin(q, r); });
-    }
-    const std::string path = Poco::URI(req.getURI()).getPath();
-    if (path != impl.config.notify.path) {
-      return new FnHandler([](HTTPServerRequest&, HTTPServerResponse& r) {
-        r.setStatus(HTTPResponse::HTTP_NOT_FOUND);
-        r.setKeepAlive(false);
-        r.setContentLength(0);
-        r.send();
-      });
-    }
-    if (req.getMethod() != "POST") {
-      return new FnHandler([](HTTPServerRequest&, HTTPServerResponse& r) {
-        r.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
-        r.set("Allow", "POST");
-        r.setKeepAlive(false);
-        r.setContentLength(0);
-        r.send();
-      });
-    }
-    return new FnHandler(
-        [&impl](HTTPServerRequest& q, HTTPServerResponse& r) { impl.handleNotification(q, r); });
+    impl_.handleAdmin(req, resp);
   }
 
  private:
   NotifyServer::Impl& impl_;
-  bool admin_;
+};
+
+class AdminFactory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit AdminFactory(NotifyServer::Impl& impl) : impl_(impl) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+    return new AdminHandler(impl_);
+  }
+
+ private:
+  NotifyServer::Impl& impl_;
 };
 
 std::string hostPort(const Poco::Net::SocketAddress& a) {
@@ -469,20 +402,14 @@ void NotifyServer::start() {
   m.listen_address = hostPort(socket.address());
   m.admin_address = hostPort(admin_socket.address());
 
-  auto* params = new Poco::Net::HTTPServerParams;
-  params->setTimeout(Poco::Timespan(static_cast<long>(m.limits.io_timeout_ms) * 1000));
-  params->setKeepAlive(true);
-  params->setKeepAliveTimeout(
-      Poco::Timespan(static_cast<long>(m.limits.keep_alive_idle_ms) * 1000));
-  params->setMaxKeepAliveRequests(10000);
-  params->setMaxThreads(m.limits.max_threads);
-  params->setMaxQueued(m.limits.max_queued);
-  params->setServerName("wxrecon");
-  // Poco's default ThreadPool holds 16 threads: give the server its own, sized as maxThreads.
-  m.pool = std::make_unique<Poco::ThreadPool>(4, m.limits.max_threads + 4, 60);
-  m.server =
-      std::make_unique<DeadlineHttpServer>(new NotifyFactory(m, false), *m.pool, socket, params,
-                                           m.limits.header_timeout_ms, m.limits.keep_alive_idle_ms);
+  HttpWireServerLimits wire;
+  wire.io_timeout_ms = m.limits.io_timeout_ms;
+  wire.header_timeout_ms = m.limits.header_timeout_ms;
+  wire.keep_alive_idle_ms = m.limits.keep_alive_idle_ms;
+  wire.max_threads = m.limits.max_threads;
+  wire.max_queued = m.limits.max_queued;
+  m.server = std::make_unique<HttpWireServer>([&m](HttpExchange& ex) { m.route(ex); }, socket,
+                                              wire);
 
   auto* admin_params = new Poco::Net::HTTPServerParams;
   admin_params->setTimeout(Poco::Timespan(static_cast<long>(m.limits.io_timeout_ms) * 1000));
@@ -490,7 +417,7 @@ void NotifyServer::start() {
   admin_params->setMaxThreads(4);
   admin_params->setMaxQueued(64);
   m.admin_pool = std::make_unique<Poco::ThreadPool>(1, 8, 60);
-  m.admin = std::make_unique<Poco::Net::HTTPServer>(new NotifyFactory(m, true), *m.admin_pool,
+  m.admin = std::make_unique<Poco::Net::HTTPServer>(new AdminFactory(m), *m.admin_pool,
                                                     admin_socket, admin_params);
   m.server->start();
   m.admin->start();
@@ -499,19 +426,17 @@ void NotifyServer::start() {
 void NotifyServer::stop(int grace_ms) {
   Impl& m = *impl_;
   if (m.server) {
-    m.server->stop();  // stop accepting
+    m.server->stop();  // stop accepting; idle connections are closed
     const auto deadline = SteadyClock::now() + std::chrono::milliseconds(grace_ms);
     while (m.server->currentConnections() > 0 && SteadyClock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    m.server->abortAll();
-    m.server.reset();
+    m.server.reset();  // closes the rest, waits for their threads
   }
   if (m.admin) {
     m.admin->stopAll(true);
     m.admin.reset();
   }
-  if (m.pool) m.pool->joinAll();
   if (m.admin_pool) m.admin_pool->joinAll();
 }
 

@@ -1,6 +1,7 @@
 // notify-server's HTTP side (DESIGN.md §1, §8 [notify]; RELIABILITY.md invariants 9, 14, 17).
 //
-// Two Poco HTTP servers (the public one with a whole-header deadline):
+// Two HTTP listeners: the public one is our own loop on Poco's sockets (net/http_wire_server.h:
+// whole-header deadline, strict request parser), the admin one Poco's HTTPServer:
 //   - `notify.listen` serves only POST `notify.path` (other paths 404, other methods 405), over
 //     HTTPS when `notify.tls_cert_file`/`tls_key_file` are set (TLS 1.2+, no client
 //     certificate; the handshake counts against the header deadline);
@@ -37,7 +38,7 @@ struct NotifyServerLimits {
   // Per-receive socket timeout: every read of headers or body must make progress within this.
   int io_timeout_ms = 500;
   // A new connection must have sent its complete request headers within this (a watchdog cuts
-  // it otherwise: net/deadline_http_server.h), whatever the pace of its bytes.
+  // it otherwise: net/http_wire_server.h), whatever the pace of its bytes.
   int header_timeout_ms = 500;
   // Keep-alive: the next request's headers must be complete this long after the previous
   // response (idle time included); idle connections are closed after it.

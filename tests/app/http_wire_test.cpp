@@ -1,5 +1,6 @@
-// net/http_wire.h: the transport's request head and response parser, fed byte by byte and in
-// one piece (a parser that only works when a read happens to hold the whole head is wrong).
+// net/http_wire.h: the transport's request head and response parser, and notify-server's
+// request parser, fed byte by byte and in one piece (a parser that only works when a read
+// happens to hold the whole head is wrong).
 #include <catch2/catch.hpp>
 
 #include "net/http_wire.h"
@@ -17,7 +18,7 @@ struct Parsed {
 };
 
 // Feeds `wire` in pieces of `step` bytes (0: all at once); `closed` adds an EOF at the end.
-Parsed parse(HttpResponseParser& p, const std::string& wire, std::size_t step, bool closed) {
+Parsed parse(HttpMessageParser& p, const std::string& wire, std::size_t step, bool closed) {
   Parsed out;
   std::size_t off = 0;
   std::string_view input;
@@ -199,5 +200,122 @@ TEST_CASE("http_wire: the head is capped", "[http_wire]") {
     Parsed r = parse(p, big, step, false);
     CHECK(r.end == Event::kError);
     CHECK_THAT(p.error(), Catch::Contains("size cap"));
+  }
+}
+
+TEST_CASE("http_wire: requests parse the same whatever the read sizes", "[http_wire]") {
+  struct Case {
+    const char* why;
+    std::string wire;
+    std::string method, target, path, body, forwarded_for;
+    bool keep_alive, expect_continue;
+  };
+  const std::vector<Case> cases = {
+      {"POST with Content-Length",
+       "POST /wxpay/notify HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello", "POST",
+       "/wxpay/notify", "/wxpay/notify", "hello", "", true, false},
+      {"chunked body, query in the target",
+       "POST /n?x=1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+       "POST", "/n?x=1", "/n", "abc", "", true, false},
+      {"no framing: no body", "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n", "GET", "/healthz",
+       "/healthz", "", "", true, false},
+      {"X-Forwarded-For headers joined in order",
+       "POST / HTTP/1.1\r\nX-Forwarded-For: 1.1.1.1, 2.2.2.2\r\nx-forwarded-for: 3.3.3.3\r\n"
+       "Content-Length: 0\r\n\r\n",
+       "POST", "/", "/", "", "1.1.1.1, 2.2.2.2, 3.3.3.3", true, false},
+      {"Expect: 100-continue", "POST / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx",
+       "POST", "/", "/", "x", "", true, true},
+      {"HTTP/1.0 closes by default", "POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\nx", "POST", "/",
+       "/", "x", "", false, false},
+      {"HTTP/1.0 with keep-alive", "POST / HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx",
+       "POST", "/", "/", "x", "", true, false},
+      {"Connection: close", "POST / HTTP/1.1\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
+       "POST", "/", "/", "x", "", false, false},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t step : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+      INFO(c.why << ", read size " << step);
+      HttpRequestParser p;
+      Parsed r = parse(p, c.wire, step, false);
+      INFO(p.error());
+      CHECK(r.end == Event::kDone);
+      CHECK(r.heads == 1);
+      CHECK(p.method() == c.method);
+      CHECK(p.target() == c.target);
+      CHECK(p.path() == c.path);
+      CHECK(r.body == c.body);
+      CHECK(p.forwardedFor() == c.forwarded_for);
+      CHECK(p.keepAlive() == c.keep_alive);
+      CHECK(p.expectContinue() == c.expect_continue);
+      CHECK(r.rest.empty());
+    }
+  }
+}
+
+TEST_CASE("http_wire: pipelined requests on one connection, parser reset between them",
+          "[http_wire]") {
+  const std::string wire =
+      "POST /a HTTP/1.1\r\nContent-Length: 2\r\n\r\nokPOST /b HTTP/1.1\r\n"
+      "X-Forwarded-For: 9.9.9.9\r\nContent-Length: 3\r\n\r\nabc";
+  HttpRequestParser p;
+  Parsed first = parse(p, wire, 0, false);
+  REQUIRE(first.end == Event::kDone);
+  CHECK(p.target() == "/a");
+  CHECK(first.body == "ok");
+  p.reset();
+  CHECK_FALSE(p.started());
+  Parsed second = parse(p, first.rest, 0, false);
+  REQUIRE(second.end == Event::kDone);
+  CHECK(p.target() == "/b");
+  CHECK(p.forwardedFor() == "9.9.9.9");  // nothing of the first request is left
+  CHECK(second.body == "abc");
+}
+
+TEST_CASE("http_wire: malformed and smuggling-prone requests are errors with a reason",
+          "[http_wire]") {
+  struct Case {
+    const char* why;
+    std::string wire;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"no version", "POST /\r\n\r\n", "bad request line"},
+      {"HTTP/2.0", "POST / HTTP/2.0\r\n\r\n", "bad request line"},
+      {"two spaces", "POST  / HTTP/1.1\r\n\r\n", "bad request line"},
+      {"space in the target", "POST /a b HTTP/1.1\r\n\r\n", "bad request line"},
+      {"control character in the target", "POST /a\x01 HTTP/1.1\r\n\r\n", "bad request line"},
+      {"method not a token", "PO(ST / HTTP/1.1\r\n\r\n", "bad request line"},
+      {"a response, not a request", "HTTP/1.1 200 OK\r\n\r\n", "bad request line"},
+      {"Transfer-Encoding and Content-Length",
+       "POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "both Transfer-Encoding and Content-Length"},
+      {"a coding other than chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+       "unsupported Transfer-Encoding"},
+      {"gzip then chunked", "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+       "unsupported Transfer-Encoding"},
+      {"chunked not last", "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+       "unsupported Transfer-Encoding"},
+      {"blank before the colon", "POST / HTTP/1.1\r\nContent-Length : 5\r\n\r\nhello",
+       "bad header name"},
+      {"conflicting Content-Length",
+       "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx", "conflicting"},
+      {"Content-Length not a number", "POST / HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n",
+       "bad Content-Length"},
+      {"folded header", "POST / HTTP/1.1\r\nX: a\r\n b\r\n\r\n", "folded"},
+      {"closed before any byte", "", "before any request byte"},
+      {"closed inside the head", "POST / HTTP/1.1\r\nContent-Le", "inside the request head"},
+      {"body cut short", "POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc",
+       "after 3 of 10 body bytes"},
+      {"head over the cap", "POST / HTTP/1.1\r\nX: " + std::string(20000, 'a') + "\r\n\r\n",
+       "request head over the size cap"},
+  };
+  for (const auto& c : cases) {
+    for (std::size_t step : {std::size_t{0}, std::size_t{1}}) {
+      INFO(c.why << ", read size " << step);
+      HttpRequestParser p;
+      Parsed r = parse(p, c.wire, step, true);
+      CHECK(r.end == Event::kError);
+      CHECK_THAT(p.error(), Catch::Contains(c.error));
+    }
   }
 }

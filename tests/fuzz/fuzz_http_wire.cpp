@@ -1,11 +1,15 @@
-// libFuzzer target for the WeChat transport's HTTP/1.1 response parser (src/net/http_wire.*):
-// arbitrary bytes as what a server sent. Properties, besides "no crash, no out-of-bounds":
+// libFuzzer target for the HTTP/1.1 parsers of src/net/http_wire.*: arbitrary bytes as what a
+// WeChat server sent to the transport (the response parser) or what a client sent to
+// notify-server (the request parser; bit 6 of the first byte chooses). Properties, besides
+// "no crash, no out-of-bounds":
 // - the same bytes give the same outcome however the reads split them (the whole input at
 //   once vs. reads of 1..64 bytes chosen by the first input byte): same final event, status,
 //   body bytes, and the same number of bytes taken before kDone — the rest belongs to the
 //   next exchange on a keep-alive connection, so a difference would corrupt the next answer;
-// - a Content-Length response that completes carries exactly that many body bytes;
-// - a head is reported only with a final status, 200..599 (1xx are skipped or refused).
+// - a Content-Length message that completes carries exactly that many body bytes;
+// - a response head is reported only with a final status, 200..599 (1xx are skipped or
+//   refused); a request head only with a method and a target, and a request body is never
+//   delimited by the connection's close (so eof() inside it is an error).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -14,8 +18,10 @@
 
 namespace {
 
+using wx::HttpMessageParser;
+using wx::HttpRequestParser;
 using wx::HttpResponseParser;
-using Event = HttpResponseParser::Event;
+using Event = HttpMessageParser::Event;
 
 struct Outcome {
   Event last = Event::kNeedMore;
@@ -26,8 +32,10 @@ struct Outcome {
 };
 
 // Feeds `bytes` in reads of `step` bytes (0: all at once); on running out, reports eof().
-Outcome run(std::string_view bytes, std::size_t step, std::size_t max_head) {
-  HttpResponseParser p(max_head);
+Outcome run(std::string_view bytes, std::size_t step, std::size_t max_head, bool request) {
+  HttpResponseParser response(max_head);
+  HttpRequestParser req(max_head);
+  HttpMessageParser& p = request ? static_cast<HttpMessageParser&>(req) : response;
   Outcome o;
   std::size_t pos = 0;
   for (;;) {
@@ -35,6 +43,9 @@ Outcome run(std::string_view bytes, std::size_t step, std::size_t max_head) {
     if (n == 0) {
       o.last = p.eof();
       o.consumed = pos;
+      // A request ends by its framing, never by the close: one that had not completed
+      // before the close cannot complete on it.
+      if (request && o.last == Event::kDone) __builtin_trap();
       break;
     }
     std::string_view input = bytes.substr(pos, n);
@@ -45,9 +56,14 @@ Outcome run(std::string_view bytes, std::size_t step, std::size_t max_head) {
       const Event e = p.next(input, body);
       pos += before - input.size();
       if (e == Event::kHead) {
-        const int s = p.status();
-        if (s < 200 || s > 599) __builtin_trap();
-        o.status = s;
+        if (request) {
+          if (req.method().empty() || req.target().empty()) __builtin_trap();
+          o.status = 1;
+        } else {
+          const int s = response.status();
+          if (s < 200 || s > 599) __builtin_trap();
+          o.status = s;
+        }
         o.content_length = p.contentLength();
         continue;
       }
@@ -78,10 +94,11 @@ Outcome run(std::string_view bytes, std::size_t step, std::size_t max_head) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
   const std::size_t step = 1 + data[0] % 64;
+  const bool request = (data[0] & 0x40) != 0;
   const std::size_t max_head = data[1] % 2 == 0 ? 16 * 1024 : 64 + data[1];
   const std::string_view bytes(reinterpret_cast<const char*>(data) + 2, size - 2);
-  const Outcome whole = run(bytes, 0, max_head);
-  const Outcome split = run(bytes, step, max_head);
+  const Outcome whole = run(bytes, 0, max_head, request);
+  const Outcome split = run(bytes, step, max_head, request);
   if (whole.last != split.last) __builtin_trap();
   if (whole.last == Event::kDone) {
     if (whole.status != split.status || whole.body != split.body ||

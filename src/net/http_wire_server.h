@@ -1,0 +1,127 @@
+// notify-server's public HTTP/1.1 server (RELIABILITY.md invariant 17): Poco accepts the
+// connections (TCPServer: a bounded thread pool and queue; TLS when the server socket is a
+// SecureServerSocket) and our own loop serves each connection on its socket, with the request
+// parser of net/http_wire.h.
+//
+// Why not Poco's HTTPServer: per request it polls the socket through a new epoll set
+// (HTTPServerSession::hasMoreRequests), asks the kernel for both socket addresses, builds
+// MessageHeader lists and stream buffers, and reads the head character by character. At
+// thousands of notifications per second on 2 cores that was the server's largest CPU cost after
+// the database. Here a connection costs one getpeername; a request costs its reads (usually one)
+// and one write.
+//
+// Slow clients cannot hold threads (one thread per connection, as with Poco):
+//   - a watchdog thread shuts down the socket of a connection still waiting for (or reading)
+//     request headers `header_timeout_ms` after it was accepted, or `keep_alive_idle_ms` after
+//     its previous response (idle time included), whatever the pace of its bytes; the TLS
+//     handshake counts against the first deadline;
+//   - every read must make progress within `io_timeout_ms`;
+//   - reading a body is bounded by the handler's deadline and cap (HttpExchange::readBody).
+// Refused with 400 and the connection closed: what HttpRequestParser refuses (bad request line,
+// smuggling-prone framing, head over `max_head_bytes`). A handler that does not read the body
+// (404, 405, 413) gets its connection closed after its answer, so no unread bytes are ever
+// taken for the next request.
+// start()/stop()/drain()/abortAll() from one thread; the handler runs on the connections'
+// threads and must be thread-safe.
+#pragma once
+
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/SocketAddress.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "net/http_wire.h"
+
+namespace Poco {
+class ThreadPool;
+namespace Net {
+class StreamSocket;
+class TCPServer;
+}  // namespace Net
+}  // namespace Poco
+
+namespace wx {
+
+class ConnectionWatch;
+class WireConnection;
+
+struct HttpWireServerLimits {
+  int io_timeout_ms = 500;
+  int header_timeout_ms = 500;
+  int keep_alive_idle_ms = 2000;
+  std::size_t max_head_bytes = 16 * 1024;
+  int max_threads = 256;
+  int max_queued = 4096;
+};
+
+// One request on a connection, given to the handler once its head is in.
+class HttpExchange {
+ public:
+  const HttpRequestParser& request() const { return request_; }
+  // The connection's peer (the TCP peer: proxies are the handler's business).
+  const Poco::Net::SocketAddress& peer() const { return peer_; }
+
+  enum class Read { kOk, kTooLarge, kTimeout, kBad };
+  // Reads the whole body into `body`. kTooLarge: a Content-Length over `cap` (nothing read),
+  // or more than `cap` bytes of a chunked body (reading stopped at cap + 1); kTimeout: not
+  // complete by `deadline`, or a read without progress for io_timeout_ms; kBad: the connection
+  // closed or the chunked framing is malformed. Sends "100 Continue" first when the client
+  // asked for it and the body may fit. At most once per exchange.
+  Read readBody(std::string& body, std::size_t cap, std::chrono::steady_clock::time_point deadline);
+
+  // Sends the answer in one write: status line, Date, Server, Content-Type, Content-Length,
+  // Connection, `extra_headers` (complete "Name: value\r\n" lines, fixed texts only), body.
+  // `close`: the connection ends after it. At most once per exchange.
+  void reply(int status, std::string_view content_type, std::string_view body, bool close = false,
+             std::string_view extra_headers = {});
+  bool replied() const { return replied_; }
+
+ private:
+  friend class WireConnection;
+  HttpExchange(WireConnection& conn, const HttpRequestParser& request,
+               const Poco::Net::SocketAddress& peer)
+      : conn_(conn), request_(request), peer_(peer) {}
+
+  WireConnection& conn_;
+  const HttpRequestParser& request_;
+  const Poco::Net::SocketAddress& peer_;
+  bool replied_ = false;
+  bool close_after_ = false;
+  bool body_read_ = false;
+  bool body_complete_ = false;
+};
+
+using HttpWireHandler = std::function<void(HttpExchange&)>;
+
+class HttpWireServer {
+ public:
+  HttpWireServer(HttpWireHandler handler, const Poco::Net::ServerSocket& socket,
+                 HttpWireServerLimits limits);
+  ~HttpWireServer();  // abortAll(), then waits for the connections' threads
+  HttpWireServer(const HttpWireServer&) = delete;
+  HttpWireServer& operator=(const HttpWireServer&) = delete;
+
+  void start();
+  // Stops accepting and drains: idle keep-alive connections are closed now, busy ones after
+  // their answer.
+  void stop();
+  // Shuts down every remaining connection's socket.
+  void abortAll();
+  int currentConnections() const;
+  // Connections whose socket the watchdog shut down (tests, metrics).
+  std::uint64_t headerTimeouts() const;
+
+ private:
+  std::shared_ptr<const HttpWireHandler> handler_;
+  HttpWireServerLimits limits_;
+  std::shared_ptr<ConnectionWatch> watch_;
+  std::unique_ptr<Poco::ThreadPool> pool_;        // outlives server_
+  std::unique_ptr<Poco::Net::TCPServer> server_;
+};
+
+}  // namespace wx
