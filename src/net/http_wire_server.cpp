@@ -2,6 +2,7 @@
 
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SecureStreamSocketImpl.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnection.h>
@@ -152,14 +153,20 @@ class WireConnection : public Poco::Net::TCPServerConnection {
         request_(limits.max_head_bytes) {}
 
   void run() override {
-    const auto handle = watch_->add(socket());
+    handle_ = watch_->add(socket());
+    secure_ = dynamic_cast<Poco::Net::SecureStreamSocketImpl*>(socket().impl()) != nullptr;
     try {
-      serve(handle);
+      serve();
     } catch (const Poco::Exception&) {
       // The peer went away, the watchdog cut the socket, a write timed out: the connection ends.
     } catch (const std::exception&) {
     }
-    watch_->remove(handle);
+    // A deferred answer still to come writes to this socket: it must not close before.
+    try {
+      finishDeferred();
+    } catch (...) {
+    }
+    watch_->remove(handle_);
   }
 
   // Reads more bytes into `pending_`: kData, or kClosed (by the peer or the watchdog), or
@@ -174,7 +181,11 @@ class WireConnection : public Poco::Net::TCPServerConnection {
         pending_ = std::string_view(buf_.data(), static_cast<std::size_t>(n));
         return Fill::kData;
       } catch (const Poco::TimeoutException&) {
-        if (!waiting_for_request || SteadyClock::now() >= idle_until_) return Fill::kTimeout;
+        // A connection whose deferred answer is not out yet is not idle (the watchdog agrees).
+        if (!waiting_for_request ||
+            (SteadyClock::now() >= idle_until_ && deferred_.load() == Deferred::kNone)) {
+          return Fill::kTimeout;
+        }
       }
     }
   }
@@ -194,16 +205,65 @@ class WireConnection : public Poco::Net::TCPServerConnection {
     // The connection cannot carry another request when the body was not read to its end.
     close = close || !ex.body_complete_ || !request_.keepAlive() || watch_->draining();
     ex.close_after_ = close;
-    out_.clear();
-    out_.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
-    out_.append(Poco::Net::HTTPResponse::getReasonForStatus(
-        static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)));
-    out_.append("\r\nDate: ").append(httpDate());
-    out_.append("\r\nServer: wxrecon\r\nContent-Type: ").append(content_type);
-    out_.append("\r\nContent-Length: ").append(std::to_string(body.size()));
-    out_.append(close ? "\r\nConnection: close\r\n" : "\r\nConnection: Keep-Alive\r\n");
-    out_.append(extra_headers).append("\r\n").append(body);
+    format(out_, status, content_type, body, close, extra_headers);
     send(out_);
+  }
+
+  std::shared_ptr<PendingReply> defer(HttpExchange& ex) {
+    if (ex.replied_) return nullptr;
+    ex.replied_ = true;
+    ex.deferred_ = true;
+    ex.close_after_ = !ex.body_complete_ || !request_.keepAlive();
+    deferred_.store(Deferred::kWaiting);
+    return std::shared_ptr<PendingReply>(new PendingReply(*this, ex.close_after_));
+  }
+
+  // PendingReply::reply(), on the answering thread.
+  void answerDeferred(int status, std::string_view content_type, std::string_view body,
+                      bool close, std::string_view extra_headers) {
+    close = close || watch_->draining();
+    std::string bytes;
+    format(bytes, status, content_type, body, close, extra_headers);
+    if (secure_) {
+      std::lock_guard<std::mutex> lock(deferred_mu_);
+      deferred_bytes_ = std::move(bytes);
+      deferred_close_ = close;
+      deferred_.store(Deferred::kReady);
+      deferred_cv_.notify_one();
+      return;
+    }
+    // Plain TCP: written from here while the connection's thread waits in its read (a send and
+    // a receive on one socket from two threads are fine). Never blocking this thread: an answer
+    // that does not fit the socket's buffer ends the connection.
+    const int fd = socket().impl()->sockfd();
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const bool ends = n != static_cast<ssize_t>(bytes.size()) || close;
+    if (ends) {
+      ::shutdown(fd, SHUT_RDWR);  // the connection's thread sees the end and leaves
+    } else {
+      watch_->idle(handle_);
+    }
+    std::lock_guard<std::mutex> lock(deferred_mu_);
+    deferred_close_ = ends;
+    deferred_.store(Deferred::kNone);
+    deferred_cv_.notify_one();
+  }
+
+  // Waits for a deferred answer to be out (under TLS: writes it). False when the connection
+  // must end after it.
+  bool finishDeferred() {
+    if (deferred_.load() == Deferred::kNone && !deferred_close_) return true;
+    std::unique_lock<std::mutex> lock(deferred_mu_);
+    deferred_cv_.wait(lock, [&] { return deferred_.load() != Deferred::kWaiting; });
+    if (deferred_.load() == Deferred::kReady) {
+      deferred_.store(Deferred::kNone);
+      const std::string bytes = std::move(deferred_bytes_);
+      lock.unlock();
+      send(bytes);
+      watch_->idle(handle_);
+      lock.lock();
+    }
+    return !deferred_close_;
   }
 
   HttpExchange::Read readBody(HttpExchange& ex, std::string& body, std::size_t cap,
@@ -242,7 +302,20 @@ class WireConnection : public Poco::Net::TCPServerConnection {
   }
 
  private:
-  void serve(ConnectionWatch::Handle handle) {
+  static void format(std::string& out, int status, std::string_view content_type,
+                     std::string_view body, bool close, std::string_view extra_headers) {
+    out.clear();
+    out.append("HTTP/1.1 ").append(std::to_string(status)).append(" ");
+    out.append(Poco::Net::HTTPResponse::getReasonForStatus(
+        static_cast<Poco::Net::HTTPResponse::HTTPStatus>(status)));
+    out.append("\r\nDate: ").append(httpDate());
+    out.append("\r\nServer: wxrecon\r\nContent-Type: ").append(content_type);
+    out.append("\r\nContent-Length: ").append(std::to_string(body.size()));
+    out.append(close ? "\r\nConnection: close\r\n" : "\r\nConnection: Keep-Alive\r\n");
+    out.append(extra_headers).append("\r\n").append(body);
+  }
+
+  void serve() {
     Poco::Net::StreamSocket& s = socket();
     s.setReceiveTimeout(Poco::Timespan(static_cast<long>(limits_.io_timeout_ms) * 1000));
     s.setSendTimeout(Poco::Timespan(static_cast<long>(limits_.io_timeout_ms) * 1000));
@@ -260,12 +333,14 @@ class WireConnection : public Poco::Net::TCPServerConnection {
         if (e != Event::kNeedMore) break;
         if (fill(!request_.started()) != Fill::kData) return;
       }
+      // The previous request's answer goes first (pipelined requests are answered in order).
+      if (!finishDeferred()) return;
       HttpExchange ex(*this, request_, peer);
       if (e == Event::kError) {
         reply(ex, 400, "text/plain; charset=utf-8", "bad request\n", true, {});
         return;
       }
-      watch_->busy(handle);
+      watch_->busy(handle_);
       // A request without a body is complete with its head.
       if (!request_.chunked() && request_.contentLength() == 0) {
         std::string_view none;
@@ -273,20 +348,38 @@ class WireConnection : public Poco::Net::TCPServerConnection {
       }
       (*handler_)(ex);
       if (!ex.replied()) reply(ex, 500, "text/plain; charset=utf-8", "no answer\n", true, {});
-      if (ex.close_after_) return;
-      watch_->idle(handle);
       idle_until_ = SteadyClock::now() + std::chrono::milliseconds(limits_.keep_alive_idle_ms);
+      if (ex.deferred_) {
+        // Under TLS this thread writes the answer: wait for it. On plain TCP the answering
+        // thread writes it and marks the connection idle; this one reads on.
+        if (ex.close_after_ || secure_) {
+          if (!finishDeferred()) return;
+        }
+        continue;
+      }
+      if (ex.close_after_) return;
+      watch_->idle(handle_);
     }
   }
 
   std::shared_ptr<const HttpWireHandler> handler_;
   std::shared_ptr<ConnectionWatch> watch_;
   const HttpWireServerLimits limits_;
+  ConnectionWatch::Handle handle_;
+  bool secure_ = false;
   HttpRequestParser request_;
-  std::string buf_;   // the last read
+  std::string buf_;           // the last read
   std::string_view pending_;  // what of it the parser has not taken yet
-  std::string out_;   // the answer being written
+  std::string out_;           // the answer being written
   SteadyClock::time_point idle_until_;
+  // A deferred answer: kWaiting until PendingReply::reply(); kReady (TLS) until this thread has
+  // written it. deferred_close_: the connection ends after it.
+  enum class Deferred { kNone, kWaiting, kReady };
+  std::atomic<Deferred> deferred_{Deferred::kNone};
+  std::mutex deferred_mu_;
+  std::condition_variable deferred_cv_;
+  std::string deferred_bytes_;
+  bool deferred_close_ = false;  // under deferred_mu_ (read by this thread after the wait)
 };
 
 HttpExchange::Read HttpExchange::readBody(std::string& body, std::size_t cap,
@@ -297,6 +390,18 @@ HttpExchange::Read HttpExchange::readBody(std::string& body, std::size_t cap,
 void HttpExchange::reply(int status, std::string_view content_type, std::string_view body,
                          bool close, std::string_view extra_headers) {
   conn_.reply(*this, status, content_type, body, close, extra_headers);
+}
+
+std::shared_ptr<PendingReply> HttpExchange::defer() { return conn_.defer(*this); }
+
+void PendingReply::reply(int status, std::string_view content_type, std::string_view body,
+                         bool close, std::string_view extra_headers) {
+  if (replied_.exchange(true)) return;
+  conn_.answerDeferred(status, content_type, body, close || close_, extra_headers);
+}
+
+PendingReply::~PendingReply() {
+  if (!replied_.load()) reply(500, "text/plain; charset=utf-8", "no answer\n", true);
 }
 
 namespace {

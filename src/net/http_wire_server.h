@@ -28,6 +28,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,7 @@ namespace wx {
 
 class ConnectionWatch;
 class WireConnection;
+class PendingReply;
 
 struct HttpWireServerLimits {
   int io_timeout_ms = 500;
@@ -79,6 +81,11 @@ class HttpExchange {
   // `close`: the connection ends after it. At most once per exchange.
   void reply(int status, std::string_view content_type, std::string_view body, bool close = false,
              std::string_view extra_headers = {});
+  // Hands the answer to another thread: the handler returns, and whoever holds the
+  // PendingReply answers later (exactly once). Meanwhile the connection waits for the client's
+  // next request; it neither handles it nor ends before this answer is sent, so answers keep
+  // their order and the socket outlives the PendingReply's send. Read the body first.
+  std::shared_ptr<PendingReply> defer();
   bool replied() const { return replied_; }
 
  private:
@@ -94,6 +101,30 @@ class HttpExchange {
   bool close_after_ = false;
   bool body_read_ = false;
   bool body_complete_ = false;
+  bool deferred_ = false;
+};
+
+// A deferred answer (HttpExchange::defer()). On a plain connection reply() writes it from the
+// calling thread (a non-blocking write: a client that does not take a ~200-byte answer into
+// its receive window is cut off); under TLS the connection's own thread writes it (an SSL
+// object is not for two threads at once).
+class PendingReply {
+ public:
+  void reply(int status, std::string_view content_type, std::string_view body, bool close = false,
+             std::string_view extra_headers = {});
+
+ private:
+  friend class WireConnection;
+  PendingReply(WireConnection& conn, bool close) : conn_(conn), close_(close) {}
+ public:
+  ~PendingReply();  // answers 500 (and closes) if reply() was never called
+  PendingReply(const PendingReply&) = delete;
+  PendingReply& operator=(const PendingReply&) = delete;
+
+ private:
+  WireConnection& conn_;
+  const bool close_;  // the connection cannot carry another request (decided at defer())
+  std::atomic<bool> replied_{false};
 };
 
 using HttpWireHandler = std::function<void(HttpExchange&)>;

@@ -193,13 +193,16 @@ struct NotifyServer::Impl {
        NotifyServerLimits l)
       : config(c), db(d), store(s), confirmer(n), limits(l), limiter(c.notify.max_bad_per_minute) {}
 
-  static void answer(HttpExchange& ex, int status, const std::string& body, bool close = false) {
-    ex.reply(status, "text/xml; charset=utf-8", body, close);
+  // To an HttpExchange now, or to its PendingReply once the body is stored.
+  template <typename Replier>
+  static void answer(Replier& r, int status, const std::string& body, bool close = false) {
+    r.reply(status, "text/xml; charset=utf-8", body, close);
   }
-  void fail(HttpExchange& ex, int status, const char* metric, const std::string& reason,
+  template <typename Replier>
+  void fail(Replier& r, int status, const char* metric, const std::string& reason,
             bool close = false) {
     metrics.fails.at(metric)->inc();
-    answer(ex, status, notifyFailAck(reason), close);
+    answer(r, status, notifyFailAck(reason), close);
   }
 
   std::string remoteAddr(const HttpExchange& ex) const {
@@ -266,12 +269,23 @@ struct NotifyServer::Impl {
       (void)store.receive(rb);
       return;
     }
-    auto stored = store.receive(rb);
+    // Stored by the group commit's writer thread, which answers once the batch is committed:
+    // this thread goes back to the connection (one wake-up per request instead of two).
+    std::shared_ptr<PendingReply> reply = ex.defer();
+    store.receiveAsync(std::move(rb), [this, reply, started](const ReceivedBody& stored_body,
+                                                             Result<ReceiveResult> stored) {
+      afterStore(*reply, stored_body, stored, started);
+    });
+  }
+
+  // After the commit (or its failure), on the group commit's writer thread: must not throw.
+  void afterStore(PendingReply& reply, const ReceivedBody& rb, const Result<ReceiveResult>& stored,
+               SteadyClock::time_point started) {
     if (!stored) {
       logError("notify.store_failed",
                {{"remote_addr", rb.remote_addr}, {"error", stored.status().message()}});
       metrics.observe(SteadyClock::now() - started);
-      return fail(ex, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "storage", "storage unavailable");
+      return fail(reply, HTTPResponse::HTTP_SERVICE_UNAVAILABLE, "storage", "storage unavailable");
     }
     const ReceiveResult& res = *stored;
     metrics.received[verdictIndex(res.verdict)]->inc();
@@ -289,12 +303,12 @@ struct NotifyServer::Impl {
     if (!isGenuineVerdict(res.verdict)) {
       metrics.observe(SteadyClock::now() - started);
       return fail(
-          ex, HTTPResponse::HTTP_OK, "not_genuine",
+          reply, HTTPResponse::HTTP_OK, "not_genuine",
           res.verdict == NotificationVerdict::kMalformed ? "malformed" : "verification failed");
     }
     // Committed: acknowledge (invariant 9), then queue the confirmation.
     hooks::crashPoint("notify.before_ack");
-    answer(ex, HTTPResponse::HTTP_OK, notifySuccessAck());
+    answer(reply, HTTPResponse::HTTP_OK, notifySuccessAck());
     metrics.acks.inc();
     metrics.observe(SteadyClock::now() - started);
     if (confirmer != nullptr && res.order && isUnfinished(res.order->state) &&

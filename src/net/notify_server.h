@@ -8,9 +8,11 @@
 //   - `notify.admin_listen` serves GET /healthz (database reachable) and /metrics (Prometheus).
 // A notification request: the body is read up to `notify.max_body_bytes` (a larger
 // Content-Length is refused before reading; a chunked body is cut at cap + 1 byte: 413, the
-// connection is closed), within a total body deadline; then verified (one hardened parse),
-// stored (MySqlNotificationStore::receive: group-committed with the bodies other threads hold at
-// that moment, one transaction), and only after the commit that holds it answered:
+// connection is closed), within a total body deadline; then verified (one hardened parse) on the
+// connection's thread, and handed to the store (MySqlNotificationStore::receiveAsync:
+// group-committed with the bodies other connections handed in meanwhile, one transaction); the
+// group commit's writer thread answers (HttpExchange::defer()), and only after the commit that
+// holds the body:
 //   SUCCESS (byte-exact WeChat ack) for ACCEPTED, DUPLICATE, UNKNOWN_ORDER, AMOUNT_MISMATCH —
 //     genuine and recorded, so WeChat may stop resending;
 //   FAIL for BAD_SIGNATURE and MALFORMED (not genuine: a forgery never gets SUCCESS), and for

@@ -5,7 +5,10 @@
 // up to max_batch under pressure, with no timer (an idle submitter never waits for company).
 //
 // submit() blocks until the batch holding the item has been written (or failed: the writer
-// function sets every result, success or error). The writer function must not throw. Thread-safe.
+// function sets every result, success or error). submitAsync() returns at once: the item is
+// moved in, and `done` is called on the writer thread with it and its outcome once the batch is
+// written (before the next batch starts: keep it short, it must not throw). The writer function
+// must not throw. Thread-safe.
 // The writer thread starts on the first submit(); the destructor finishes the pending batches and
 // joins it.
 #pragma once
@@ -41,10 +44,16 @@ class GroupCommit {
     Waiter& operator=(const Waiter&) = delete;
     sem_t sem;
   };
+  // What happens to an entry once its batch is written: its submitter is woken, or its
+  // callback called.
+  struct Completion {
+    virtual ~Completion() = default;
+    virtual void complete() = 0;  // once; may delete itself
+  };
   struct Entry {
     const Item* item;
     Outcome* outcome;
-    Waiter* waiter;
+    Completion* completion;
   };
   // Writes one batch: sets *entry.outcome for every entry.
   using WriteBatch = std::function<void(const std::vector<Entry>&)>;
@@ -63,25 +72,45 @@ class GroupCommit {
   GroupCommit& operator=(const GroupCommit&) = delete;
 
   void submit(const Item& item, Outcome& outcome) {
-    Waiter waiter;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!writer_.joinable()) writer_ = std::thread([this] { run(); });
-      pending_.push_back({&item, &outcome, &waiter});
-      // An idle writer is waiting for this; a busy one takes it with its next batch.
-      if (!writing_) wake_writer_.notify_one();
-    }
+    struct Wake final : Completion {
+      void complete() override { sem_post(&waiter.sem); }
+      Waiter waiter;
+    } wake;
+    enqueue({&item, &outcome, &wake});
     // Each submitter has its own semaphore: a written batch wakes exactly its own submitters
     // (one shared condition woke every waiting handler thread on every batch).
-    while (sem_wait(&waiter.sem) != 0) {
+    while (sem_wait(&wake.waiter.sem) != 0) {
       // EINTR: a signal handler ran; the outcome is not set yet.
     }
+  }
+
+  void submitAsync(Item item, std::function<void(Item&, Outcome&)> done) {
+    struct Call final : Completion {
+      Call(Item i, std::function<void(Item&, Outcome&)> d) : item(std::move(i)), done(std::move(d)) {}
+      void complete() override {
+        done(item, outcome);
+        delete this;
+      }
+      Item item;
+      Outcome outcome;
+      std::function<void(Item&, Outcome&)> done;
+    };
+    auto* call = new Call(std::move(item), std::move(done));
+    enqueue({&call->item, &call->outcome, call});
   }
 
   // Batches written so far (metrics, benchmarks).
   std::uint64_t batches() const { return batches_.load(); }
 
  private:
+  void enqueue(const Entry& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!writer_.joinable()) writer_ = std::thread([this] { run(); });
+    pending_.push_back(e);
+    // An idle writer is waiting for this; a busy one takes it with its next batch.
+    if (!writing_) wake_writer_.notify_one();
+  }
+
   void run() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
@@ -94,8 +123,8 @@ class GroupCommit {
       lock.unlock();
       write_(batch);
       ++batches_;
-      // The outcomes were set by write_: sem_post() publishes them to the submitter.
-      for (const Entry& e : batch) sem_post(&e.waiter->sem);
+      // The outcomes were set by write_: sem_post() publishes them to a waiting submitter.
+      for (const Entry& e : batch) e.completion->complete();
       lock.lock();
       writing_ = false;
     }

@@ -280,6 +280,18 @@ Result<ReceiveResult> MySqlNotificationStore::receive(const ReceivedBody& body) 
   return std::move(outcome.result);
 }
 
+void MySqlNotificationStore::receiveAsync(ReceivedBody body, ReceiveDone done) {
+  const auto started = Batcher::SteadyClock::now();
+  batcher_->queue.submitAsync(
+      std::move(body), [this, started, done = std::move(done)](ReceivedBody& b,
+                                                                Batcher::Outcome& outcome) {
+        batcher_->wait_seconds.observe(
+            std::chrono::duration<double>(Batcher::SteadyClock::now() - started).count());
+        if (!outcome.status.isOk()) return done(b, outcome.status);
+        done(b, std::move(outcome.result));
+      });
+}
+
 Result<std::vector<ReceiveResult>> MySqlNotificationStore::receiveBatch(
     const std::vector<const ReceivedBody*>& bodies) {
   std::vector<std::string> shas;

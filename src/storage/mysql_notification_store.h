@@ -35,6 +35,7 @@
 #include <Poco/Data/Session.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,12 @@ class MySqlNotificationStore final : public NotificationStore {
 
   // Stores one body (group-committed, see above); blocks until its batch is committed or failed.
   Result<ReceiveResult> receive(const ReceivedBody& body);
+  // The same without blocking: `done` is called with the body and its result on the group
+  // commit's writer thread once its batch is committed or failed (before the next batch is
+  // written: it must be quick and must not throw). Every body handed in gets its call, also
+  // when the store is destroyed with bodies pending.
+  using ReceiveDone = std::function<void(const ReceivedBody&, Result<ReceiveResult>)>;
+  void receiveAsync(ReceivedBody body, ReceiveDone done);
 
   // Stores `bodies` in ONE transaction, as if received in this order; one result per body, or
   // the error for all of them (nothing stored). receive() batches through this.

@@ -396,3 +396,94 @@ TEST_CASE(
                           sha256Hex(body) + "' AND remote_addr = '127.0.0.1'") == 1);
   CHECK(plain.stop() == 0);
 }
+
+TEST_CASE(
+    "notify-server: pipelined notifications are answered in order on one connection, "
+    "smuggling-prone framing is refused",
+    "[integration][notify-server][t9]") {
+  TestDatabase tdb;
+  SimProcess sim;
+  NotifyServerOptions options;
+  // Unverified bodies are then answered at once, without the store, while a genuine one before
+  // them still waits for its commit: the order of the answers is the server's doing.
+  options.max_bad_per_minute = 0;
+  NotifyServerProcess server(sim, tdb.iniDbSection(), options);
+  server.migrate();
+  server.start();
+  auto s = tdb.session();
+  for (const char* no : {"PIPE0001", "PIPE0002", "PIPE0003"}) {
+    createOrder(sim, s, "10000100", "wx2421b1c4370ec43b", no, 500, server.notifyUrl());
+    sim.controlJson("POST", std::string("/sim/orders/") + no + "/pay", R"({"notify":"lose"})");
+  }
+  auto post = [](const std::string& body, const std::string& extra = "") {
+    return "POST /wxpay/notify HTTP/1.1\r\nHost: x\r\n" + extra +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  auto count = [](const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (auto p = haystack.find(needle); p != std::string::npos; p = haystack.find(needle, p + 1)) {
+      ++n;
+    }
+    return n;
+  };
+
+  SECTION("three requests in one write: three answers, in order, each stored once") {
+    // A forged body between two genuine ones: its FAIL must come second.
+    const std::string forged = server.body("PIPE0003", {{"nonce_str", "FORGED"}}, "wrongkey");
+    const std::string answer =
+        rawExchange(server.base(),
+                    post(server.body("PIPE0001")) + post(forged) +
+                        post(server.body("PIPE0002"), "Connection: close\r\n"),
+                    5000);
+    CHECK(count(answer, "HTTP/1.1 200 OK\r\n") == 3);
+    const auto first = answer.find(notifyAckSuccess());
+    const auto fail = answer.find("<return_code><![CDATA[FAIL]]>");
+    const auto last = answer.rfind(notifyAckSuccess());
+    REQUIRE(first != std::string::npos);
+    REQUIRE(fail != std::string::npos);
+    CHECK(first < fail);
+    CHECK(fail < last);
+    CHECK(answer.find("Connection: close") > fail);  // only the last answer closes
+    CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification WHERE verdict = 'ACCEPTED'") ==
+          2);
+    CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification WHERE verdict <> "
+                        "'ACCEPTED'") == 0);  // over max_bad_per_minute: counted, not stored
+  }
+  SECTION("Expect: 100-continue gets 100 Continue, then the answer") {
+    const std::string body = server.body("PIPE0001");
+    Poco::URI uri(server.base());
+    Poco::Net::StreamSocket sock(Poco::Net::SocketAddress(uri.getHost(), uri.getPort()));
+    sock.setReceiveTimeout(Poco::Timespan(5, 0));
+    const std::string head = "POST /wxpay/notify HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                             "Connection: close\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n";
+    sock.sendBytes(head.data(), static_cast<int>(head.size()));
+    char buf[256];
+    const int n = sock.receiveBytes(buf, sizeof buf);
+    REQUIRE(n > 0);
+    CHECK(std::string(buf, static_cast<std::size_t>(n)) == "HTTP/1.1 100 Continue\r\n\r\n");
+    sock.sendBytes(body.data(), static_cast<int>(body.size()));
+    std::string answer;
+    try {
+      for (int k; (k = sock.receiveBytes(buf, sizeof buf)) > 0;) {
+        answer.append(buf, static_cast<std::size_t>(k));
+      }
+    } catch (const Poco::Exception&) {
+    }
+    CHECK(answer.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(answer.find(notifyAckSuccess()) != std::string::npos);
+  }
+  SECTION("Transfer-Encoding with Content-Length, a blank before a colon: 400, nothing stored") {
+    const std::string body = server.body("PIPE0001");
+    for (const std::string& extra :
+         {std::string("Transfer-Encoding: chunked\r\n"), std::string("Content-Length : 1\r\n"),
+          std::string("Transfer-Encoding: gzip, chunked\r\n")}) {
+      INFO(extra);
+      const std::string answer = rawExchange(server.base(), post(body, extra), 5000);
+      CHECK(answer.rfind("HTTP/1.1 400 ", 0) == 0);
+      CHECK(answer.find("Connection: close") != std::string::npos);
+    }
+    CHECK(queryCount(s, "SELECT COUNT(*) FROM payment_notification") == 0);
+  }
+  CHECK(server.stop() == 0);
+}
