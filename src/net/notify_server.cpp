@@ -1,18 +1,11 @@
 #include "net/notify_server.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/IPAddress.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/ThreadPool.h>
-#include <Poco/URI.h>
 
 #include <array>
 #include <atomic>
@@ -24,6 +17,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/test_hooks.h"
+#include "net/admin_server.h"
 #include "net/http_wire_server.h"
 #include "service/notification_verifier.h"
 #include "service/notify_confirmer.h"
@@ -34,8 +28,6 @@
 namespace wx {
 
 using Poco::Net::HTTPResponse;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
 using SteadyClock = std::chrono::steady_clock;
 
 const std::string& notifySuccessAck() {
@@ -184,9 +176,8 @@ struct NotifyServer::Impl {
   NotifyServerLimits limits;
   Metrics metrics;
   BadBodyLimiter limiter;
-  std::unique_ptr<Poco::ThreadPool> admin_pool;
   std::unique_ptr<HttpWireServer> server;
-  std::unique_ptr<Poco::Net::HTTPServer> admin;
+  std::unique_ptr<AdminServer> admin;
   std::string listen_address, admin_address;
 
   Impl(const Config& c, Database& d, MySqlNotificationStore& s, NotifyConfirmer* n,
@@ -322,29 +313,16 @@ struct NotifyServer::Impl {
     }
   }
 
-  void handleAdmin(HTTPServerRequest& req, HTTPServerResponse& resp) {
-    const std::string path = Poco::URI(req.getURI()).getPath();
-    resp.setContentType("text/plain; charset=utf-8");
-    if (req.getMethod() != "GET") {
-      resp.setStatus(HTTPResponse::HTTP_METHOD_NOT_ALLOWED);
-      resp.send() << "GET only\n";
-    } else if (path == "/healthz") {
-      Status st = db.run("healthz",
-                         [](Poco::Data::Session& s) {
-                           int one = 0;
-                           s << "SELECT 1", Poco::Data::Keywords::into(one),
-                               Poco::Data::Keywords::now;
-                         },
-                         {false, 1});
-      resp.setStatus(st.isOk() ? HTTPResponse::HTTP_OK : HTTPResponse::HTTP_SERVICE_UNAVAILABLE);
-      resp.send() << (st.isOk() ? "ok\n" : "database unreachable\n");
-    } else if (path == "/metrics") {
-      resp.setContentType("text/plain; version=0.0.4");
-      resp.send() << metricsText();
-    } else {
-      resp.setStatus(HTTPResponse::HTTP_NOT_FOUND);
-      resp.send() << "not found\n";
-    }
+  // GET /healthz on the admin listener: the database answers.
+  std::string unhealthyReason() {
+    Status st = db.run("healthz",
+                       [](Poco::Data::Session& s) {
+                         int one = 0;
+                         s << "SELECT 1", Poco::Data::Keywords::into(one),
+                             Poco::Data::Keywords::now;
+                       },
+                       {false, 1});
+    return st.isOk() ? "" : "database unreachable";
   }
 
   // The process's metrics, with the totals kept elsewhere read now.
@@ -360,28 +338,6 @@ struct NotifyServer::Impl {
 };
 
 namespace {
-
-class AdminHandler : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit AdminHandler(NotifyServer::Impl& impl) : impl_(impl) {}
-  void handleRequest(HTTPServerRequest& req, HTTPServerResponse& resp) override {
-    impl_.handleAdmin(req, resp);
-  }
-
- private:
-  NotifyServer::Impl& impl_;
-};
-
-class AdminFactory : public Poco::Net::HTTPRequestHandlerFactory {
- public:
-  explicit AdminFactory(NotifyServer::Impl& impl) : impl_(impl) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new AdminHandler(impl_);
-  }
-
- private:
-  NotifyServer::Impl& impl_;
-};
 
 std::string hostPort(const Poco::Net::SocketAddress& a) {
   return a.host().toString() + ":" + std::to_string(a.port());
@@ -412,9 +368,7 @@ void NotifyServer::start() {
                           Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
     socket = Poco::Net::SecureServerSocket(listen, 1024, tls);
   }
-  Poco::Net::ServerSocket admin_socket{Poco::Net::SocketAddress(m.config.notify.admin_listen), 64};
   m.listen_address = hostPort(socket.address());
-  m.admin_address = hostPort(admin_socket.address());
 
   HttpWireServerLimits wire;
   wire.io_timeout_ms = m.limits.io_timeout_ms;
@@ -425,16 +379,12 @@ void NotifyServer::start() {
   m.server = std::make_unique<HttpWireServer>([&m](HttpExchange& ex) { m.route(ex); }, socket,
                                               wire);
 
-  auto* admin_params = new Poco::Net::HTTPServerParams;
-  admin_params->setTimeout(Poco::Timespan(static_cast<long>(m.limits.io_timeout_ms) * 1000));
-  admin_params->setKeepAlive(false);
-  admin_params->setMaxThreads(4);
-  admin_params->setMaxQueued(64);
-  m.admin_pool = std::make_unique<Poco::ThreadPool>(1, 8, 60);
-  m.admin = std::make_unique<Poco::Net::HTTPServer>(new AdminFactory(m), *m.admin_pool,
-                                                    admin_socket, admin_params);
+  m.admin = std::make_unique<AdminServer>(
+      m.config.notify.admin_listen,
+      AdminHandlers{[&m] { return m.unhealthyReason(); }, [&m] { return m.metricsText(); }});
+  m.admin->start();  // binds: throws before the public listener serves
+  m.admin_address = m.admin->address();
   m.server->start();
-  m.admin->start();
 }
 
 void NotifyServer::stop(int grace_ms) {
@@ -448,10 +398,9 @@ void NotifyServer::stop(int grace_ms) {
     m.server.reset();  // closes the rest, waits for their threads
   }
   if (m.admin) {
-    m.admin->stopAll(true);
+    m.admin->stop();
     m.admin.reset();
   }
-  if (m.admin_pool) m.admin_pool->joinAll();
 }
 
 std::string NotifyServer::listenAddress() const { return impl_->listen_address; }

@@ -1,7 +1,7 @@
 // notify-server's HTTP side (DESIGN.md §1, §8 [notify]; RELIABILITY.md invariants 9, 14, 17).
 //
 // Two HTTP listeners: the public one is our own loop on Poco's sockets (net/http_wire_server.h:
-// whole-header deadline, strict request parser), the admin one Poco's HTTPServer:
+// whole-header deadline, strict request parser), the admin one net/admin_server.h:
 //   - `notify.listen` serves only POST `notify.path` (other paths 404, other methods 405), over
 //     HTTPS when `notify.tls_cert_file`/`tls_key_file` are set (TLS 1.2+, no client
 //     certificate; the handshake counts against the header deadline);
