@@ -52,12 +52,28 @@ class ConnectionWatch;
 class WireConnection;
 class PendingReply;
 
+// The defaults are notify-server's.
 struct HttpWireServerLimits {
+  // Per-receive socket timeout: every read of headers or body must make progress within this.
   int io_timeout_ms = 500;
+  // A new connection must have sent its complete request headers within this (the watchdog
+  // cuts it otherwise), whatever the pace of its bytes.
   int header_timeout_ms = 500;
+  // Keep-alive: the next request's headers must be complete this long after the previous
+  // response (idle time included); idle connections are closed after it.
   int keep_alive_idle_ms = 2000;
+  // Request line and headers, at most (400 beyond).
   std::size_t max_head_bytes = 16 * 1024;
+  // Threads = connections served at once (one thread per connection). 256: 64 keep-alive
+  // clients (the benchmark; WeChat's parallel senders) each hold a thread between requests,
+  // and a flood of slow clients holds each thread at most header_timeout_ms (or the handler's
+  // body deadline once headers are in), so 500 slow connections queue for at most ~1-2 s
+  // before a genuine one gets a thread. Threads mostly wait on their socket, so 2 cores serve
+  // them.
   int max_threads = 256;
+  // Accepted connections waiting for a thread; Poco closes connections beyond it. 4096 absorbs
+  // a burst of 500+ slow connections without refusing a genuine one (a queued connection costs
+  // one fd; file descriptors are raised by the systemd unit).
   int max_queued = 4096;
 };
 

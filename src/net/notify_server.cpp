@@ -370,15 +370,8 @@ void NotifyServer::start() {
   }
   m.listen_address = hostPort(socket.address());
 
-  HttpWireServerLimits wire;
-  wire.io_timeout_ms = m.limits.io_timeout_ms;
-  wire.header_timeout_ms = m.limits.header_timeout_ms;
-  wire.keep_alive_idle_ms = m.limits.keep_alive_idle_ms;
-  wire.max_threads = m.limits.max_threads;
-  wire.max_queued = m.limits.max_queued;
   m.server = std::make_unique<HttpWireServer>([&m](HttpExchange& ex) { m.route(ex); }, socket,
-                                              wire);
-
+                                              m.limits.http);
   m.admin = std::make_unique<AdminServer>(
       m.config.notify.admin_listen,
       AdminHandlers{[&m] { return m.unhealthyReason(); }, [&m] { return m.metricsText(); }});

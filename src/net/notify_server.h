@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "app/config.h"
+#include "net/http_wire_server.h"
 
 namespace wx {
 
@@ -37,27 +38,10 @@ class MySqlNotificationStore;
 class NotifyConfirmer;
 
 struct NotifyServerLimits {
-  // Per-receive socket timeout: every read of headers or body must make progress within this.
-  int io_timeout_ms = 500;
-  // A new connection must have sent its complete request headers within this (a watchdog cuts
-  // it otherwise: net/http_wire_server.h), whatever the pace of its bytes.
-  int header_timeout_ms = 500;
-  // Keep-alive: the next request's headers must be complete this long after the previous
-  // response (idle time included); idle connections are closed after it.
-  int keep_alive_idle_ms = 2000;
+  // The connections' deadlines, head cap, threads and queue (net/http_wire_server.h).
+  HttpWireServerLimits http;
   // A body must be complete this long after its headers (slow-body clients).
   int body_deadline_ms = 2000;
-  // Worker threads = connections served at once (Poco: one thread per connection). 256: 64
-  // keep-alive clients (the benchmark; WeChat's parallel senders) each hold a thread between
-  // requests, and a flood of slow clients holds each thread at most header_timeout_ms (or
-  // body_deadline_ms once headers are in), so 500 slow connections queue for at most ~1-2 s
-  // before a genuine one gets a thread. Threads mostly wait on the database commit, so 2 cores
-  // serve them; the database pool ([db] pool_size) bounds the concurrent transactions.
-  int max_threads = 256;
-  // Accepted connections waiting for a thread; Poco closes connections beyond it. 4096 absorbs
-  // a burst of 500+ slow connections without refusing a genuine one (a queued connection costs
-  // one fd; file descriptors are raised by the systemd unit).
-  int max_queued = 4096;
 };
 
 class NotifyServer {
