@@ -269,7 +269,10 @@ struct NotifyServer::Impl {
     });
   }
 
-  // After the commit (or its failure), on the group commit's writer thread: must not throw.
+  // After the commit (or its failure), on the group commit's writer thread: must not throw. The
+  // answer is the last thing each path does: once it is out, the connection may end and the
+  // server stop and be destroyed (NotifyServer::stop() waits for the connections, and each
+  // connection for its answer, not for the rest of this function).
   void afterStore(PendingReply& reply, const ReceivedBody& rb, const Result<ReceiveResult>& stored,
                SteadyClock::time_point started) {
     if (!stored) {
@@ -297,11 +300,7 @@ struct NotifyServer::Impl {
           reply, HTTPResponse::HTTP_OK, "not_genuine",
           res.verdict == NotificationVerdict::kMalformed ? "malformed" : "verification failed");
     }
-    // Committed: acknowledge (invariant 9), then queue the confirmation.
-    hooks::crashPoint("notify.before_ack");
-    answer(reply, HTTPResponse::HTTP_OK, notifySuccessAck());
-    metrics.acks.inc();
-    metrics.observe(SteadyClock::now() - started);
+    // Committed: queue the confirmation (it never blocks), then acknowledge (invariant 9).
     if (confirmer != nullptr && res.order && isUnfinished(res.order->state) &&
         res.verdict != NotificationVerdict::kUnknownOrder) {
       const auto q = confirmer->enqueue(res.order->mch_id, res.order->out_trade_no);
@@ -311,6 +310,10 @@ struct NotifyServer::Impl {
         metrics.confirm_overflow.inc();
       }
     }
+    hooks::crashPoint("notify.before_ack");
+    metrics.acks.inc();
+    metrics.observe(SteadyClock::now() - started);
+    answer(reply, HTTPResponse::HTTP_OK, notifySuccessAck());  // last: see above
   }
 
   // GET /healthz on the admin listener: the database answers.
