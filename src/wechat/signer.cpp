@@ -139,8 +139,8 @@ void signRequest(FieldMap& fields, SignType type, const Secret& key) {
   fields.erase("sign");
   if (type == SignType::kHmacSha256) {
     fields["sign_type"] = signTypeName(type);
-  } else if (auto it = fields.find("sign_type"); it != fields.end()) {
-    it->second = signTypeName(type);
+  } else if (fields.count("sign_type") != 0) {
+    fields.at("sign_type") = signTypeName(type);
   }
   std::string sign = computeSign(fields, type, key);
   fields["sign"] = std::move(sign);

@@ -14,8 +14,10 @@
 // characters (&#0;, surrogates) are kMalformed.
 #include "wechat/xml_codec.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace wx {
 
@@ -175,12 +177,27 @@ bool startsWithNoCase(std::string_view s, std::size_t pos, std::string_view uppe
   return true;
 }
 
+// How many times `c` occurs in `s` (string_view::find is memchr).
+std::size_t countByte(std::string_view s, char c) {
+  std::size_t n = 0;
+  for (std::size_t at = s.find(c); at != std::string_view::npos; at = s.find(c, at + 1)) ++n;
+  return n;
+}
+
 class Parser {
  public:
   Parser(std::string_view s, const XmlLimits& limits, XmlParseResult& r)
       : s_(s), limits_(limits), r_(r) {}
 
   void run() {
+    // Every field has a '/' (in "</name>" or "<name/>"): room for all the fields at once.
+    fields_.reserve(std::min(countByte(s_, '/'), limits_.max_fields));
+    parse();
+    finish();
+  }
+
+ private:
+  void parse() {
     if (s_.empty()) return fail(XmlReject::kMalformed, "empty body");
     if (s_.size() >= 3 && s_.compare(0, 3, "\xEF\xBB\xBF") == 0) {
       return fail(XmlReject::kMalformed, "byte order mark at offset 0 (not accepted)");
@@ -198,7 +215,20 @@ class Parser {
     if (!eof()) return fail(XmlReject::kBadRoot, at("content after </xml>"));
   }
 
- private:
+  // Moves the fields into the result, sorted by name. A name given twice is kDuplicateField at
+  // its first repeat, also when the structure failed later in the body (those fields all came
+  // before the failure: the first error in the body wins).
+  void finish() {
+    const std::size_t repeat = r_.fields.assignUnique(fields_);
+    if (repeat != FieldMap::npos) {
+      r_.reject = XmlReject::kDuplicateField;
+      r_.error = "duplicate field " + quoteName(fields_[repeat].first) + " at offset " +
+                 std::to_string(unordered_at_[repeat - unordered_from_]);
+    } else if (failed()) {
+      r_.fields.clear();
+    }
+  }
+
   bool eof() const { return i_ >= s_.size(); }
   void skipSpace() {
     while (!eof() && isSpace(s_[i_])) ++i_;
@@ -209,7 +239,6 @@ class Parser {
   void fail(XmlReject reason, std::string error) {
     r_.reject = reason;
     r_.error = std::move(error);
-    r_.fields.clear();
   }
   bool failed() const { return r_.reject != XmlReject::kNone; }
   bool truncated(const std::string& where) {
@@ -417,13 +446,13 @@ class Parser {
     }
     std::string value;
     if (!empty && !content(name, value)) return false;
-    auto [it, inserted] = r_.fields.emplace(std::string(name), std::move(value));
-    (void)it;
-    if (!inserted) {
-      fail(XmlReject::kDuplicateField,
-           "duplicate field " + quoteName(name) + " at offset " + std::to_string(tag_at));
-      return false;
+    // Repeats are found by finish(); a field can repeat an earlier name only from the first one
+    // out of name order on, so only those tag offsets are kept (none for a body in name order).
+    if (unordered_from_ == FieldMap::npos && !fields_.empty() && !(fields_.back().first < name)) {
+      unordered_from_ = fields_.size();
     }
+    if (unordered_from_ != FieldMap::npos) unordered_at_.push_back(tag_at);
+    fields_.emplace_back(std::string(name), std::move(value));
     return true;
   }
 
@@ -565,6 +594,9 @@ class Parser {
   XmlParseResult& r_;
   std::size_t i_ = 0;
   std::size_t count_ = 0;
+  std::vector<FieldMap::value_type> fields_;     // in body order
+  std::size_t unordered_from_ = FieldMap::npos;  // the first field not after the one before it
+  std::vector<std::size_t> unordered_at_;  // tag offsets of the fields from unordered_from_ on
 };
 
 // Offset of the first "<!DOCTYPE" or "<!ENTITY" (any case), or npos.
