@@ -12,6 +12,7 @@
 #   load, divided by the acknowledged notifications (less disturbed by other load than wall time).
 #   The server's group commits: bodies per transaction and the transaction's time (from its
 #   /metrics histograms, interpolated within buckets), and each body's wait for its commit.
+# Before each load the database settles (its dirty pages written out: settle() below).
 # Prints "<name> <value> <unit>" lines; figures are measured, never asserted. Everything (load
 #   generator, server, MariaDB) shares this machine's cores.
 # Environment: WXRECON_BENCH_NOTIFY_SECONDS / _SLOW_SECONDS (load durations); each load gets
@@ -174,9 +175,28 @@ hists=("wxrecon_notify_store_batch_bodies batch_bodies bodies 1"
        "wxrecon_notify_store_batch_seconds batch_write ms 1000"
        "wxrecon_notify_store_wait_seconds store_wait ms 1000")
 
+# settle LABEL: lets InnoDB write out its dirty pages before a load (at most 60 s), so that a
+#   load does not pay for what came before it: the bulk insert of the orders (~500,000 rows just
+#   before the first load; its page flushing took CPU and I/O from the first load's first
+#   seconds), the previous load's rows, the A/B mode's TRUNCATE. The server's own writes during
+#   the load are flushed as usual (innodb_max_dirty_pages_pct back to its default, 90).
+settle() {
+  local t0 dirty
+  t0=$(date +%s.%N)
+  sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 0"
+  for _ in $(seq 1 240); do
+    dirty=$(sql -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}')
+    [ "${dirty:-0}" -le 50 ] && break
+    sleep 0.25
+  done
+  sql -e "SET GLOBAL innodb_max_dirty_pages_pct = 90"
+  echo "$1_db_settled $dirty dirty pages left after $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
+}
+
 # run_load LABEL FIRST COUNT SECONDS SLOW
 run_load() {
   local s0 d0 b0 out acked s1 d1 b1 h name fig unit scale
+  settle "$1"
   s0=$(ticks "$server_pid"); d0=$(ticks "$db_pid"); b0=$(metric wxrecon_notify_store_batches_total)
   for h in "${hists[@]}"; do
     read -r name fig unit scale <<<"$h"
