@@ -21,7 +21,7 @@
 // smuggling-prone framing, head over `max_head_bytes`). A handler that does not read the body
 // (404, 405, 413) gets its connection closed after its answer, so no unread bytes are ever
 // taken for the next request.
-// start()/stop()/drain()/abortAll() from one thread; the handler runs on the connections'
+// start()/stop()/abortAll() from one thread; the handler runs on the connections'
 // threads and must be thread-safe.
 #pragma once
 
