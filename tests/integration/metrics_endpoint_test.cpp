@@ -24,6 +24,23 @@ std::map<std::string, double> scrape(const std::string& admin_url) {
   return validSeries(r.body);
 }
 
+// The daemon's admin URL, from the line it prints once its admin listener is up.
+std::string daemonAdmin(BackgroundProcess& daemon) {
+  const std::string marker = "daemon: admin http://";
+  const std::string line = daemon.waitForLine(marker);
+  return "http://" + line.substr(marker.size(), line.find(' ', marker.size()) - marker.size());
+}
+
+// Scrapes until `series` reaches `at_least` (true), or 30 s pass (false): a safety bound only.
+bool waitForSeries(const std::string& admin, const std::string& series, double at_least) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < until) {
+    if (scrape(admin)[series] >= at_least) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(
@@ -121,17 +138,9 @@ TEST_CASE("daemon GET /metrics on the daemon admin_listen key: its sweeps metric
   BackgroundProcess daemon(WXRECON_BIN, {"daemon", "--config", env.iniPath()}, env.env(),
                            dir.path());
   daemon.start();
-  const std::string marker = "daemon: admin http://";
-  const std::string line = daemon.waitForLine(marker);
-  const std::string admin =
-      "http://" + line.substr(marker.size(), line.find(' ', marker.size()) - marker.size());
-  // Safety bound only: the daemon sweeps every second (sweep_interval_s = 1).
-  bool swept = false;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!swept && std::chrono::steady_clock::now() < until) {
-    swept = scrape(admin)["wxrecon_runs_total{exit_code=0,run=sweep,}"] >= 2;
-    if (!swept) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  const std::string admin = daemonAdmin(daemon);
+  // The daemon sweeps every second (sweep_interval_s = 1).
+  const bool swept = waitForSeries(admin, "wxrecon_runs_total{exit_code=0,run=sweep,}", 2);
   INFO(daemon.logText());
   REQUIRE(swept);
   auto m = scrape(admin);
@@ -147,13 +156,7 @@ TEST_CASE("daemon GET /metrics on the daemon admin_listen key: its sweeps metric
   env.order(0, "DMET2", 100, -600, 3600);
   env.sim().stop();
   env.makeAllDue();
-  bool failed = false;
-  const auto until_failed = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!failed && std::chrono::steady_clock::now() < until_failed) {
-    failed = scrape(admin)["wxrecon_runs_total{exit_code=1,run=sweep,}"] >= 1;
-    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(failed);
+  REQUIRE(waitForSeries(admin, "wxrecon_runs_total{exit_code=1,run=sweep,}", 1));
   auto f = scrape(admin);
   CHECK(f["wxrecon_run_success{run=sweep,}"] == 0);
   // The last success is kept (a later one than the first scrape's, or that one).
@@ -179,10 +182,7 @@ TEST_CASE("daemon GET /healthz: 503 until its first sweep has finished",
   BackgroundProcess daemon(WXRECON_BIN, {"daemon", "--config", env.iniPath()}, env.env(),
                            dir.path());
   daemon.start();
-  const std::string marker = "daemon: admin http://";
-  const std::string line = daemon.waitForLine(marker);
-  const std::string admin =
-      "http://" + line.substr(marker.size(), line.find(' ', marker.size()) - marker.size());
+  const std::string admin = daemonAdmin(daemon);
   auto s = env.db().session();
   INFO(daemon.logText());
   // The sweep has started and is blocked (safety bound only).
@@ -196,13 +196,7 @@ TEST_CASE("daemon GET /healthz: 503 until its first sweep has finished",
   CHECK(scrape(admin)["wxrecon_runs_total{exit_code=0,run=sweep,}"] == 0);
 
   locker << "UNLOCK TABLES", Poco::Data::Keywords::now;
-  bool swept = false;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!swept && std::chrono::steady_clock::now() < until) {
-    swept = scrape(admin)["wxrecon_runs_total{exit_code=0,run=sweep,}"] >= 1;
-    if (!swept) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  REQUIRE(swept);
+  REQUIRE(waitForSeries(admin, "wxrecon_runs_total{exit_code=0,run=sweep,}", 1));
   auto after = httpExchange(admin, "GET", "/healthz");
   CHECK(after.status == 200);
   CHECK(after.body == "ok\n");
