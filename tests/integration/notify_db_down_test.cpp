@@ -1,53 +1,34 @@
 // RELIABILITY.md invariant 9 with the database gone: notify-server answers FAIL (WeChat
 // resends), never acknowledges what it did not store, and accepts the resent notification once
-// the database is back. Uses its OWN private MariaDB (tests/lib/mariadb.sh on a free port), never
+// the database is back. Uses its OWN private MariaDB (support/private_mariadb.h), never
 // the shared test server.
 #include <catch2/catch.hpp>
 
 #include <Poco/Data/MySQL/Connector.h>
-#include <Poco/Net/ServerSocket.h>
-#include <unistd.h>
-
-#include <fstream>
+#include <cstdlib>
 
 #include "integration/notify_fixture.h"
+#include "support/private_mariadb.h"
 
 using namespace wx;
 using namespace wx::test;
 
 namespace {
 
-int freePort() {
-  for (int port = 34000 + ::getpid() % 1000; port < 36000; ++port) {
-    try {
-      Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", port));
-      return port;
-    } catch (const Poco::Exception&) {
-    }
-  }
-  throw std::runtime_error("no free port");
-}
-
+// The test's own server (support/private_mariadb.h) with the notify-server's database on it.
 class PrivateMariaDb {
  public:
-  PrivateMariaDb() : port_(freePort()) {
-    start();
-    std::ifstream in(dir_.path() + "/root.password");
-    std::getline(in, password_);
-    ::setenv("WXT_NOTIFY_PRIVATE_DB_PASSWORD", password_.c_str(), 1);
+  PrivateMariaDb() {
+    ::setenv("WXT_NOTIFY_PRIVATE_DB_PASSWORD", server_.password().c_str(), 1);
     Poco::Data::MySQL::Connector::registerConnector();
     Poco::Data::Session admin("MySQL", connection("mysql"), 5);
     admin << "CREATE DATABASE wxnotify CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
         Poco::Data::Keywords::now;
   }
-  ~PrivateMariaDb() { stop(); }
-  void start() {
-    auto r = runProcess(script(), {"start", dir_.path(), std::to_string(port_)});
-    if (r.exit_code != 0) throw std::runtime_error("mariadb.sh start: " + r.err);
-  }
-  void stop() { (void)runProcess(script(), {"stop", dir_.path()}); }
+  void start() { server_.start(); }
+  void stop() { server_.stop(); }
   std::string iniDbSection() const {
-    return "[db]\nhost = 127.0.0.1\nport = " + std::to_string(port_) +
+    return "[db]\nhost = 127.0.0.1\nport = " + std::to_string(server_.port()) +
            "\nuser = root\ndatabase = wxnotify\npassword_env = WXT_NOTIFY_PRIVATE_DB_PASSWORD\n";
   }
   Poco::Data::Session session() const {
@@ -57,14 +38,11 @@ class PrivateMariaDb {
   }
 
  private:
-  static std::string script() { return std::string(WX_SOURCE_DIR) + "/tests/lib/mariadb.sh"; }
   std::string connection(const std::string& db) const {
-    return "host=127.0.0.1;port=" + std::to_string(port_) + ";user=root;password=" + password_ +
-           ";db=" + db + ";character-set=utf8mb4";
+    return "host=127.0.0.1;port=" + std::to_string(server_.port()) +
+           ";user=root;password=" + server_.password() + ";db=" + db + ";character-set=utf8mb4";
   }
-  TempDir dir_;
-  int port_;
-  std::string password_;
+  RestartableMariaDb server_;
 };
 
 }  // namespace

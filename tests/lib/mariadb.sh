@@ -65,8 +65,15 @@ case "$cmd" in
       >/dev/null 2>&1 &
     # Up to 120 s (crash recovery on a machine busy with builds can be slow); stops early when
     # mariadbd exits (the log lines below say why).
+    mariadbd_pid=$!
     for _ in $(seq 1 600); do
-      if ! kill -0 "$!" 2>/dev/null; then break; fi
+      if ! kill -0 "$mariadbd_pid" 2>/dev/null; then
+        # It gave up (a port already taken, a bad datadir): say why instead of failing on the
+        # first client that cannot connect.
+        echo "mariadb.sh: mariadbd in $dir exited while starting (port $port); last log lines:" >&2
+        tail -20 "$log" >&2 || true
+        exit 1
+      fi
       if [ -S "$sock" ] && mariadb-admin --no-defaults --protocol=socket --socket="$sock" -uroot \
           ping >/dev/null 2>&1; then
         break

@@ -21,28 +21,42 @@
 
 namespace wx::test {
 
-inline int freeDbPort() {
-  for (int port = 36000 + ::getpid() % 1000; port < 38000; ++port) {
+// The first port from `from` on that nothing listens on, below the kernel's ephemeral range:
+// a port in that range can be taken by any test's outgoing connection in the seconds between
+// the probe and mariadbd's bind (InnoDB starts first), and mariadbd then exits.
+inline int freeDbPort(int from) {
+  int ephemeral_low = 32768;
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  range >> ephemeral_low;
+  for (int port = from; port < ephemeral_low; ++port) {
     try {
       Poco::Net::ServerSocket probe(Poco::Net::SocketAddress("127.0.0.1", port));
       return port;
     } catch (const Poco::Exception&) {
     }
   }
-  throw std::runtime_error("no free port");
+  throw std::runtime_error("no free port below " + std::to_string(ephemeral_low));
 }
 
 class RestartableMariaDb {
  public:
-  RestartableMariaDb() : port_(freeDbPort()) {
-    start();
+  // Parallel tests start their probes at different ports (by pid); two that still pick the same
+  // one race for it, and the loser starts again on the next free port.
+  RestartableMariaDb() : port_(freeDbPort(24000 + ::getpid() % 4000 * 2)) {
+    for (int attempt = 1;; ++attempt) {
+      auto r = startScript();
+      if (r.exit_code == 0) break;
+      if (attempt == 5 || r.err.find("Address already in use") == std::string::npos) {
+        throw std::runtime_error("mariadb.sh start: " + r.err);
+      }
+      port_ = freeDbPort(port_ + 1);
+    }
     std::ifstream in(dir_.path() + "/root.password");
     std::getline(in, password_);
   }
   ~RestartableMariaDb() { stop(); }
   void start() {
-    auto r = runProcess(script(), {"start", dir_.path(), std::to_string(port_)},
-                        {{"WXRECON_DB_FLUSH", "1"}});
+    auto r = startScript();
     if (r.exit_code != 0) throw std::runtime_error("mariadb.sh start: " + r.err);
   }
   void stop() { (void)runProcess(script(), {"stop", dir_.path()}); }
@@ -60,6 +74,10 @@ class RestartableMariaDb {
 
  private:
   static std::string script() { return std::string(WX_SOURCE_DIR) + "/tests/lib/mariadb.sh"; }
+  ProcessResult startScript() const {
+    return runProcess(script(), {"start", dir_.path(), std::to_string(port_)},
+                      {{"WXRECON_DB_FLUSH", "1"}});
+  }
   TempDir dir_;
   int port_;
   std::string password_;

@@ -9,10 +9,11 @@
 #include <Poco/Data/Session.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
-#include <Poco/TemporaryFile.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -99,11 +100,18 @@ class TestDatabase {
 };
 
 // A temporary directory removed at the end of the test.
+// A directory of its own under $TMPDIR (or /tmp), created exclusively (mkdtemp), removed with
+// its content at the end. Never Poco's TemporaryFile::tempName(): that name is the pid and a
+// counter, so with pids recycled (pid_max 32768 here) a new test process can land in the
+// directory a killed one left behind, MariaDB data and all.
 class TempDir {
  public:
   TempDir() {
-    path_ = Poco::TemporaryFile::tempName();
-    Poco::File(path_).createDirectories();
+    std::string tmpl = Poco::Path::temp() + "wxt-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno));
+    }
+    path_ = tmpl;
   }
   ~TempDir() {
     try {
