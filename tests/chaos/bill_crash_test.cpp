@@ -32,16 +32,8 @@ constexpr int kKilled = 256 + 9;  // runProcess's exit code for a child killed b
 
 // Each environment its own archive and reports directories (removed with it).
 struct OwnDirs {
-  OwnDirs() {
-    static int n = 0;
-    root = "/tmp/wxrecon-chaos-bill-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
-  }
-  ~OwnDirs() {
-    for (const auto& d : {root, root + "-reports"}) {
-      if (Poco::File(d).exists()) Poco::File(d).remove(true);
-    }
-  }
-  std::string root;
+  wx::test::TempDir dir;
+  std::string root = dir.path() + "/archive";
 };
 
 struct ChaosBillEnv : OwnDirs, BillEnv {

@@ -47,9 +47,11 @@ struct BillEnv : SweepEnv {
     o.extra_ini = "\n[bill]\narchive_dir = " + root + "\n[reports]\ndir = " + root + "-reports\n";
     return o;
   }
+  // The process's own (mkdtemp'd, removed at exit): never a directory a killed test process
+  // with the same pid left behind, with its archived bills.
   static std::string archiveRoot() {
-    static const std::string root = "/tmp/wxrecon-bill-test-" + std::to_string(::getpid());
-    return root;
+    static const TempDir dir;
+    return dir.path() + "/archive";
   }
   // Seconds from now to Beijing `hh:mm` of `d`.
   int at(const CivilDate& d, int hh, int mm, int ss = 0) const {
