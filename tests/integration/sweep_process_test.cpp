@@ -247,18 +247,33 @@ TEST_CASE("daemon: sweeps every interval, survives SIGHUP, stops on SIGTERM",
 TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time has passed",
           "[integration][daemon]") {
   // bill_time 00:00 Beijing has always passed: the first loop runs yesterday's bill for each
-  // merchant (wxpay-sim has no payments that day: "No Bill Exist", EMPTY, exit 0), and the
-  // next plan is tomorrow's — later loops do not run it again. Its own merchants, so that no
-  // other test's bill of yesterday holds their GET_LOCK (server-wide) when it runs.
+  // merchant ("No Bill Exist": EMPTY, exit 0), and the next plan is tomorrow's — later loops do
+  // not run it again. Its own merchants, so that no other test's bill of yesterday holds their
+  // GET_LOCK (server-wide) when it runs.
+  using Clock = std::chrono::system_clock;
+  auto beijingToday = [] {
+    return wx::beijingDate(std::chrono::time_point_cast<wx::Millis>(Clock::now()));
+  };
+  // The run (at most ~35 s) must not cross Beijing midnight: yesterday would change under it.
+  const auto midnight = wx::beijingDayStart(wx::addDays(beijingToday(), 1));
+  if (midnight - Clock::now() < std::chrono::seconds(60)) {
+    std::this_thread::sleep_until(midnight + std::chrono::seconds(1));
+  }
   SweepEnvOptions o;
   o.mch_ids = {"19000201", "19000202"};
   SweepEnv env(o);
   wx::test::TempDir archive;
   env.writeIni("\n[schedule]\nbill_time = 00:00\n\n[bill]\narchive_dir = " + archive.path() +
                "\n");
-  const auto now = std::chrono::time_point_cast<wx::Millis>(std::chrono::system_clock::now());
-  const auto today = wx::beijingDate(now);
+  const auto today = beijingToday();
   const std::string yesterday = wx::formatIsoDate(wx::addDays(today, -1));
+  // Before 10:00 Beijing the sim (like WeChat) still answers yesterday's bill "Bill Creating":
+  // its answer for the day is fixed, whatever the hour (CI runs at any hour).
+  for (std::size_t i = 0; i < 2; ++i) {
+    env.sim().controlJson("POST", "/sim/bills/override",
+                          R"({"mch_id":")" + env.merchant(i).mch_id + R"(","date":")" +
+                              yesterday + R"(","error":"No Bill Exist","error_code":"20002"})");
+  }
   Background daemon(env, {"daemon"});
   // Several sweep intervals (1 s) pass: still one bill run per merchant.
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
