@@ -6,9 +6,12 @@
 #   build/        -Werror, test switches compiled in (armed by env vars): unit + integration
 #   build-asan/   core + its unit tests under ASan+UBSan
 #   build-fuzz/   clang libFuzzer targets, each run WXRECON_FUZZ_SECONDS (30) s
+#   build-tsan/   only with WXRECON_TSAN=1 (not in CI, too slow to build there; nightly): unit +
+#                 integration tests, wxrecon and wxpay-sim under ThreadSanitizer; any report
+#                 from any process fails the run
 #
 # Environment: WXRECON_TEST_DB_PORT (33306), WXRECON_SKIP_FUZZ=1, WXRECON_SKIP_ASAN=1,
-# CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
+# WXRECON_TSAN=1, CTEST_ARGS (extra ctest arguments, e.g. "-L unit").
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -35,6 +38,11 @@ if [ "${WXRECON_SKIP_FUZZ:-0}" != 1 ]; then
   cmake -S . -B build-fuzz -G Ninja -DWXRECON_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build-fuzz -j"$jobs"
+fi
+if [ "${WXRECON_TSAN:-0}" = 1 ]; then
+  step "build-tsan (ThreadSanitizer)"
+  cmake -S . -B build-tsan -G Ninja -DWXRECON_TSAN=ON -DWXRECON_TEST_HOOKS=ON >/dev/null
+  ninja -C build-tsan -j"$jobs"
 fi
 
 # ---- a private MariaDB ----
@@ -69,6 +77,21 @@ fi
 if [ "${WXRECON_SKIP_FUZZ:-0}" != 1 ]; then
   step "ctest build-fuzz/ (each target ${WXRECON_FUZZ_SECONDS:-30} s)"
   ctest --test-dir build-fuzz -j"$jobs" --output-on-failure || status=1
+fi
+if [ "${WXRECON_TSAN:-0}" = 1 ]; then
+  step "ctest build-tsan/ (unit + integration, ThreadSanitizer)"
+  # Every process (the tests and the wxrecon and wxpay-sim they start) writes its reports to a
+  # file of its own; a report anywhere fails the run, whatever the test's exit code.
+  tsan_dir=$root/build-tsan/tsan-reports
+  rm -rf "$tsan_dir" && mkdir -p "$tsan_dir"
+  TSAN_OPTIONS="log_path=$tsan_dir/tsan:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp" \
+    ctest --test-dir build-tsan -j"$jobs" -L 'unit|integration' --output-on-failure \
+    --timeout 900 || status=1
+  if [ -n "$(ls -A "$tsan_dir")" ]; then
+    echo "ThreadSanitizer reports in $tsan_dir:" >&2
+    head -40 "$tsan_dir"/* >&2
+    status=1
+  fi
 fi
 step "done: $([ $status = 0 ] && echo PASSED || echo FAILED)"
 exit $status
