@@ -63,8 +63,8 @@ case "$cmd" in
       --default-time-zone=${WXRECON_DB_TIME_ZONE:-+00:00} --skip-log-bin \
       --innodb-flush-log-at-trx-commit=${WXRECON_DB_FLUSH:-2} --max-connections=500 \
       >/dev/null 2>&1 &
-    # Up to 120 s (crash recovery on a machine busy with builds can be slow); stops early when
-    # mariadbd exits (the log lines below say why).
+    # Up to 120 s (crash recovery on a machine busy with builds can be slow); fails at once,
+    # with mariadbd's last log lines, when mariadbd exits.
     mariadbd_pid=$!
     for _ in $(seq 1 600); do
       if ! kill -0 "$mariadbd_pid" 2>/dev/null; then

@@ -99,7 +99,6 @@ class TestDatabase {
   int port_ = 0;
 };
 
-// A temporary directory removed at the end of the test.
 // A directory of its own under $TMPDIR (or /tmp), created exclusively (mkdtemp), removed with
 // its content at the end. Never Poco's TemporaryFile::tempName(): that name is the pid and a
 // counter, so with pids recycled (pid_max 32768 here) a new test process can land in the
