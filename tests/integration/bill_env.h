@@ -100,9 +100,7 @@ struct BillEnv : SweepEnv {
   }
   // ... or with WeChat's error envelope (return_msg `msg`, error_code `code`).
   void overrideBillError(const CivilDate& d, const std::string& msg, const std::string& code) {
-    sim().controlJson("POST", "/sim/bills/override",
-                      R"({"mch_id":")" + merchant(0).mch_id + R"(","date":")" + formatIsoDate(d) +
-                          R"(","error":")" + msg + R"(","error_code":")" + code + R"("})");
+    simBillError(0, d, msg, code);
   }
   // wxrecon bill --date D --mch <merchant 0> [extra], with `env_extra` (e.g. TZ) in the child's
   // environment.

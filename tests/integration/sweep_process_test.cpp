@@ -270,9 +270,7 @@ TEST_CASE("daemon: the bill job runs yesterday's bill (Beijing) once bill_time h
   // Before 10:00 Beijing the sim (like WeChat) still answers yesterday's bill "Bill Creating":
   // its answer for the day is fixed, whatever the hour (CI runs at any hour).
   for (std::size_t i = 0; i < 2; ++i) {
-    env.sim().controlJson("POST", "/sim/bills/override",
-                          R"({"mch_id":")" + env.merchant(i).mch_id + R"(","date":")" +
-                              yesterday + R"(","error":"No Bill Exist","error_code":"20002"})");
+    env.simBillError(i, wx::addDays(today, -1), "No Bill Exist", "20002");
   }
   Background daemon(env, {"daemon"});
   // Several sweep intervals (1 s) pass: still one bill run per merchant.

@@ -152,6 +152,14 @@ class SweepEnv {
         "POST", "/sim/orders/" + no + "/refund",
         R"({"mch_id":")" + merchant(m).mch_id + R"(","refund_fee":)" + std::to_string(fee) + "}");
   }
+  // From now on the sim answers downloadbill for merchant `m` and day `d` with WeChat's error
+  // envelope (return_msg `msg`, error_code `code`), whatever its clock says.
+  void simBillError(std::size_t m, const CivilDate& d, const std::string& msg,
+                    const std::string& code) {
+    sim_.controlJson("POST", "/sim/bills/override",
+                     R"({"mch_id":")" + merchant(m).mch_id + R"(","date":")" + formatIsoDate(d) +
+                         R"(","error":")" + msg + R"(","error_code":")" + code + R"("})");
+  }
   std::string simState(std::size_t m, const std::string& no) {
     return sim_.controlJson("GET", "/sim/orders/" + no + "?mch_id=" + merchant(m).mch_id)
         ->getValue<std::string>("state");
